@@ -1,0 +1,12 @@
+//go:build tools
+
+// Package dapo pins modules that later stages of the project build on, so
+// that `go mod tidy` keeps their checked versions (see docs/toolchain notes):
+// gorgonia (training graph) with its required go4 pin and tensor version.
+package dapo
+
+import (
+	_ "go4.org/unsafe/assume-no-moving-gc"
+	_ "gorgonia.org/gorgonia"
+	_ "gorgonia.org/tensor"
+)
