@@ -1,0 +1,60 @@
+package cpu
+
+import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices,
+// where op(X) is X or Xᵀ. op(A) is m×k, op(B) is k×n, C is m×n; lda, ldb and
+// ldc are the row strides of the stored matrices.
+//
+// It currently delegates to gonum's blocked, multi-goroutine SGEMM; keeping
+// the call behind this function lets a faster micro-kernel replace it
+// without touching the towers.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	ta, tb := blas.NoTrans, blas.NoTrans
+	if transA {
+		ta = blas.Trans
+	}
+	if transB {
+		tb = blas.Trans
+	}
+	gonum.Implementation{}.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// Linear computes y[rows,out] = x[rows,in]·Wᵀ + bias, with W stored
+// [out,in] (PyTorch's nn.Linear layout). bias may be nil.
+func Linear(y, x []float32, rows, in, out int, w, bias []float32) {
+	Sgemm(false, true, rows, out, in, 1, x, in, w, in, 0, y, out)
+	if bias != nil {
+		AddBiasRows(y, rows, out, bias)
+	}
+}
+
+// MatMul computes y[rows,out] = x[rows,in]·W with W stored [in,out]
+// (open_clip's proj and text_projection layout).
+func MatMul(y, x []float32, rows, in, out int, w []float32) {
+	Sgemm(false, false, rows, out, in, 1, x, in, w, out, 0, y, out)
+}
+
+// AddBiasRows adds bias[cols] to every row of x[rows,cols].
+func AddBiasRows(x []float32, rows, cols int, bias []float32) {
+	for r := 0; r < rows; r++ {
+		row := x[r*cols : (r+1)*cols]
+		for j, b := range bias[:cols] {
+			row[j] += b
+		}
+	}
+}
+
+// Add computes dst[i] += src[i].
+func Add(dst, src []float32) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] += src[i]
+	}
+}
