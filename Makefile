@@ -1,0 +1,46 @@
+# dapo — build, test, demo and benchmark targets.
+# The two set-up commands on a fresh machine are `make demo` and `make test`;
+# each installs what it needs (Go modules; Debian packages when missing).
+
+GO      ?= go
+BIN     := bin/dapo
+DEMO    ?= build/demo
+SHARED  ?= ../shared
+GOFILES := $(shell find . -name '*.go' -not -path './build/*' -not -path './bin/*')
+
+.PHONY: all build test vet fmt-check wasm-check demo bench fuzz clean help
+
+all: build
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+build: ## build bin/dapo
+	$(GO) build -o $(BIN) ./server/cmd/dapo
+
+test: fmt-check vet wasm-check ## run every test (golden parity, fuzz seeds, CLI)
+	$(GO) test -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# shared/ and kernels/ must stay buildable for the browser.
+wasm-check:
+	GOOS=js GOARCH=wasm $(GO) build ./shared/... ./kernels/...
+	GOOS=js GOARCH=wasm $(GO) vet ./shared/...
+
+demo: build ## the best end-to-end path available now (see README)
+	./scripts/demo.sh $(BIN) $(DEMO) $(SHARED)
+
+bench: build ## Go benchmarks beside PyTorch on this machine -> docs/benchmarks.md
+	./scripts/ensure-packages.sh python3-torch
+	./scripts/bench.sh $(BIN) docs/benchmarks.md
+
+fuzz: ## run each fuzz target for FUZZTIME (default 30s)
+	./scripts/fuzz.sh $${FUZZTIME:-30s}
+
+clean:
+	rm -rf bin build

@@ -1,0 +1,106 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"dapo/server/clip"
+	"dapo/server/modelinit"
+)
+
+func newBenchCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure the speed of the CLIP towers on this machine",
+	}
+	cmd.AddCommand(newBenchVisionCmd())
+	return cmd
+}
+
+func newBenchVisionCmd() *cobra.Command {
+	var (
+		config         string
+		imageSize      int
+		batch, n, seed int
+		asJSON         bool
+	)
+	cmd := &cobra.Command{
+		Use:   "vision",
+		Short: "Time the vision tower with random weights (median seconds per image)",
+		Long: `Runs the CLIP vision tower of a built-in (or JSON) config with deterministic
+random weights — no checkpoint needed — once to warm up and then --n times,
+and prints the median seconds per image and the sustained GFLOP/s.
+Compare with scripts/bench_torch.py, which times the same tower in PyTorch.`,
+		Example: `  dapo bench vision --config ViT-B-16
+  dapo bench vision --config ViT-L-14-336 --image-size 518 --n 3 --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := resolveConfig(config)
+			if err != nil {
+				return err
+			}
+			if imageSize > 0 {
+				if cfg, err = cfg.WithImageSize(imageSize); err != nil {
+					return err
+				}
+			}
+			if batch < 1 || n < 1 {
+				return fmt.Errorf("--batch and --n must be at least 1")
+			}
+			r, err := modelinit.Init(cfg, uint64(seed))
+			if err != nil {
+				return err
+			}
+			w, err := r.Weights()
+			if err != nil {
+				return err
+			}
+			v := clip.NewVision(w)
+			s := cfg.Vision.ImageSize
+			pixels := make([]float32, batch*3*s*s)
+			for i := range pixels {
+				pixels[i] = float32(i%251)/125 - 1
+			}
+			ctx := cmd.Context()
+			times := make([]float64, 0, n)
+			for i := 0; i <= n; i++ {
+				t0 := time.Now()
+				if _, err := v.EncodeImage(ctx, pixels, batch); err != nil {
+					return err
+				}
+				if i == 0 {
+					slog.Debug("warm-up done", "seconds", time.Since(t0).Seconds())
+					continue // warm-up
+				}
+				times = append(times, time.Since(t0).Seconds()/float64(batch))
+			}
+			slices.Sort(times)
+			med := times[len(times)/2]
+			if len(times)%2 == 0 {
+				med = (times[len(times)/2-1] + times[len(times)/2]) / 2
+			}
+			gflops := clip.VisionFLOPs(cfg) / 1e9 / med
+			if asJSON {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]any{
+					"config": config, "image_size": s, "batch": batch, "n": n,
+					"median_seconds_per_image": med, "gflops_per_second": gflops,
+				})
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s @ %d px, batch %d: median %.3f s/image (%.1f GFLOP/s) over %d runs\n", config, s, batch, med, gflops, n)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&config, "config", "ViT-B-16", "built-in config name or open_clip config JSON file")
+	f.IntVar(&imageSize, "image-size", 0, "input size in pixels (default: the config's)")
+	f.IntVar(&batch, "batch", 1, "images per forward pass")
+	f.IntVar(&n, "n", 5, "timed runs after one warm-up")
+	f.IntVar(&seed, "seed", 1, "seed of the random weights")
+	f.BoolVar(&asJSON, "json", false, `print {"median_seconds_per_image": …} as JSON`)
+	return cmd
+}
