@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -69,6 +71,29 @@ func parseHubConfig(b []byte, folder string) (clip.Config, activationChoice, err
 			reason: "config does not say quick_gelu and names no OpenAI weights; preprocess_cfg has OpenAI's mean, which open_clip also uses for GELU models, so assuming GELU (force with quick_gelu if these are OpenAI weights)"}, nil
 	}
 	return cfg, activationChoice{quickGELU: false, reason: "config does not say quick_gelu and nothing points to OpenAI weights"}, nil
+}
+
+// provenance describes where a hub folder came from: its name, plus the
+// source URLs that 'dapo weights pull' records in manifest.json (they name
+// the hub repository, e.g. timm/vit_large_patch14_clip_336.openai, while
+// the folder itself is called ViT-L-14-336).
+func provenance(dir string) string {
+	desc := filepath.Base(dir)
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		return desc
+	}
+	var m struct {
+		Files []struct {
+			URL string `json:"url"`
+		} `json:"files"`
+	}
+	if json.Unmarshal(b, &m) == nil {
+		for _, f := range m.Files {
+			desc += " " + f.URL
+		}
+	}
+	return desc
 }
 
 // stringValues lists the string-valued keys of a JSON object (names,

@@ -130,7 +130,7 @@ func readConfig(layout Layout, path string, log *slog.Logger) (clip.Config, erro
 		cfg, err = parseHFConfig(raw)
 	case LayoutOpenCLIPHub:
 		var act activationChoice
-		cfg, act, err = parseHubConfig(raw, filepath.Base(filepath.Dir(path)))
+		cfg, act, err = parseHubConfig(raw, provenance(filepath.Dir(path)))
 		if err == nil {
 			level := slog.LevelInfo
 			if act.doubtful {
