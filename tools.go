@@ -11,6 +11,7 @@ import (
 	_ "golang.org/x/sys/unix"
 	_ "golang.org/x/text/unicode/norm"
 	_ "gonum.org/v1/gonum/blas/blas32"
+	_ "gonum.org/v1/plot"
 	_ "gorgonia.org/gorgonia"
 	_ "gorgonia.org/tensor"
 )
