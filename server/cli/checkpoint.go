@@ -11,6 +11,7 @@ import (
 	"dapo/server/clip"
 	"dapo/server/dapo"
 	"dapo/server/modelinit"
+	"dapo/shared/defects"
 )
 
 // referenceBackbone is the backbone the reference trains on; checkpoints
@@ -22,7 +23,7 @@ func newCheckpointCmd() *cobra.Command {
 		Use:   "checkpoint",
 		Short: "Convert and inspect DAPO checkpoints",
 	}
-	cmd.AddCommand(newCheckpointImportCmd())
+	cmd.AddCommand(newCheckpointImportCmd(), newCheckpointInitCmd())
 	return cmd
 }
 
@@ -117,5 +118,89 @@ func readDAPOConfig(path string) (dapo.Config, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("%s: %w", path, err)
 	}
+	return cfg, nil
+}
+
+func newCheckpointInitCmd() *cobra.Command {
+	var configPath, model, out string
+	var seed uint64
+	var defects []string
+	cmd := &cobra.Command{
+		Use:   "init --model DIR [--dapo-config FILE.json] [--defects w1,w2] --seed N --out CKPT.safetensors",
+		Short: "Write a checkpoint with freshly initialised (untrained) DAPO parameters",
+		Long: `Initialises every learned DAPO tensor as the reference does (text context and
+deep text tokens from the token embedding's per-dimension statistics, visual
+tokens uniform, adapters with PyTorch's Linear default), deterministically
+from --seed, and writes a checkpoint. It is the starting point of training
+and a seeded untrained model for tests and demos; its maps carry no meaning.
+Without --dapo-config the reference defaults are used (scaled to the
+backbone's depth: deep prompts in every layer, feature layers at quarters).`,
+		Example: `  dapo checkpoint init --model /tmp/tiny --seed 1 --out untrained.safetensors`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return fmt.Errorf("--out is required")
+			}
+			var cfg dapo.Config
+			var err error
+			if configPath != "" {
+				if cfg, err = readDAPOConfig(configPath); err != nil {
+					return err
+				}
+			}
+			bb, err := openBackbone(model, cfg.ImageSize)
+			if err != nil {
+				return err
+			}
+			defer bb.Close()
+			if configPath == "" {
+				if cfg, err = defaultConfigFor(bb.Config); err != nil {
+					return err
+				}
+			}
+			if len(defects) > 0 {
+				cfg.Defects = cleanWords(defects)
+			}
+			if err := cfg.Validate(bb.Config.Vision.Layers, bb.Config.Text.Layers); err != nil {
+				return err
+			}
+			ck := &dapo.Checkpoint{
+				Meta:   dapo.Meta{Config: cfg, Backbone: dapo.BackboneInfo{ID: bb.ID, Config: bb.Config}, Source: fmt.Sprintf("init seed %d", seed)},
+				Params: dapo.InitParams(cfg, bb.Weights, seed),
+			}
+			if err := ck.Save(out); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: untrained, seed %d, %d defect words, image size %d\n", out, seed, len(cfg.Defects), bb.Config.Vision.ImageSize)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&configPath, "dapo-config", "", "DAPO config JSON (default: the reference's, fitted to the backbone)")
+	f.StringVar(&model, "model", "", "backbone folder or name (required)")
+	f.StringSliceVar(&defects, "defects", nil, "defect words (default: MVTec's 20 training states)")
+	f.Uint64Var(&seed, "seed", 42, "random seed")
+	f.StringVar(&out, "out", "", "checkpoint file to write (required)")
+	return cmd
+}
+
+// defaultConfigFor is the reference config fitted to a backbone: deep
+// prompts in every block, feature layers at each quarter of the depth, the
+// backbone's own input size and MVTec's training states.
+func defaultConfigFor(bb clip.Config) (dapo.Config, error) {
+	states, err := defects.TrainStates("mvtec")
+	if err != nil {
+		return dapo.Config{}, err
+	}
+	cfg := dapo.Default(states)
+	n := bb.Vision.Layers
+	cfg.Depth, cfg.TextDepth = n, bb.Text.Layers
+	cfg.FeatureLayers = nil
+	for q := 1; q <= 4; q++ {
+		if l := q * n / 4; l >= 1 && (len(cfg.FeatureLayers) == 0 || cfg.FeatureLayers[len(cfg.FeatureLayers)-1] != l) {
+			cfg.FeatureLayers = append(cfg.FeatureLayers, l)
+		}
+	}
+	cfg.ImageSize = bb.Vision.ImageSize
 	return cfg, nil
 }
