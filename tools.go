@@ -6,8 +6,8 @@
 package dapo
 
 import (
-	_ "go4.org/unsafe/assume-no-moving-gc"
 	_ "github.com/schollz/progressbar/v3"
+	_ "go4.org/unsafe/assume-no-moving-gc"
 	_ "golang.org/x/sys/unix"
 	_ "golang.org/x/text/unicode/norm"
 	_ "gonum.org/v1/gonum/blas/blas32"
