@@ -35,7 +35,7 @@ for tests and demos.`,
 		}
 		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 	}
-	for _, sub := range []func() *cobra.Command{newModelCmd, newEmbedCmd, newWeightsCmd, newCheckpointCmd, newDetectCmd, newDataCmd, newBenchCmd} {
+	for _, sub := range []func() *cobra.Command{newModelCmd, newEmbedCmd, newWeightsCmd, newCheckpointCmd, newDetectCmd, newTestCmd, newCalibrateCmd, newDataCmd, newBenchCmd} {
 		root.AddCommand(sub())
 	}
 	return root
