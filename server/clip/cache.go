@@ -1,0 +1,160 @@
+package clip
+
+import (
+	"context"
+	"fmt"
+
+	"dapo/kernels/cpu"
+)
+
+// Tape holds what Transformer.Backward needs from one forward pass. It owns
+// private copies of every activation: nothing on it aliases the sequence
+// the forward was given, the ones the hooks returned, or the result, so the
+// caller (e.g. a gorgonia op whose outputs the TapeMachine later overwrites
+// in place) may reuse all of those freely. Backward only reads the tape:
+// it may run several times, or concurrently, over one tape.
+//
+// Only the input gradient is ever computed (the weights are frozen), so a
+// block keeps its input x (for ln_1), the packed q,k,v (for attention), the
+// residual stream after attention (for ln_2) and the c_fc output before the
+// activation. The ln_1/ln_2 outputs and the attention output before
+// out_proj would only serve weight gradients, and the layer-norm statistics
+// are recomputed from the inputs. No attention probabilities are kept:
+// AttentionBackward recomputes them per (sequence, head).
+//
+// Memory per block, n = batch·tokens rows (TapeBytesPerBlock): full tape
+// (5·width + mlp)·4 bytes per row, checkpointed 4·width. ViT-L/14 at 518 px
+// (width 1024, mlp 4096), batch 8, 1374 tokens (1370 + 4 prompt tokens):
+// 405 MB (386 MiB) per block, 9.7 GB for 24 blocks; checkpointed 45 MB
+// (42.9 MiB) per block, 1.08 GB for 24. Backward adds one block's scratch
+// (9·width floats per row, 405 MB at that size; when checkpointed also the
+// recomputed record, its input and the forward scratch, 14·width floats per
+// row, 630 MB) and two seq×seq buffers per attention worker (15 MB).
+type Tape struct {
+	tower        *Transformer
+	inB, inL, w  int // shape of the sequence the tower was given
+	checkpointed bool
+	blocks       []blockTape
+}
+
+// blockTape is one block's record. qkv, mid and pre are nil on a
+// checkpointed tape.
+type blockTape struct {
+	b, l int       // shape of the block's input (after the Before hook)
+	x    []float32 // block input [n,w]
+	qkv  []float32 // in_proj output [n,3w]
+	mid  []float32 // x + attention branch [n,w]: ln_2's input
+	pre  []float32 // c_fc output before the activation [n,mlp]
+}
+
+// TapeBytesPerBlock is the memory a block's record takes for batch
+// sequences of seq tokens, full or checkpointed.
+func TapeBytesPerBlock(batch, seq, width, mlp int, checkpointed bool) int64 {
+	perRow := int64(width)
+	if !checkpointed {
+		perRow = int64(5*width + mlp)
+	}
+	return 4 * perRow * int64(batch) * int64(seq)
+}
+
+// Bytes is the activation memory the tape holds.
+func (tp *Tape) Bytes() int64 {
+	var n int64
+	for _, r := range tp.blocks {
+		n += 4 * int64(len(r.x)+len(r.qkv)+len(r.mid)+len(r.pre))
+	}
+	return n
+}
+
+// ForwardCached is Forward (same arithmetic, bit-identical results, same
+// hooks, and like Forward it may overwrite x) that also records a Tape for
+// Backward. See Tape for what is kept and its memory.
+func (t *Transformer) ForwardCached(ctx context.Context, x Seq, hooks Hooks) (Seq, *Tape, error) {
+	return t.forwardTape(ctx, x, hooks, false)
+}
+
+// ForwardCheckpointed is ForwardCached keeping only each block's input:
+// Backward re-runs each block's forward (bit-identically) just before its
+// backward. That costs one more forward pass — about +50% on forward plus
+// backward, as the frozen-weight backward costs about one forward — for a
+// tape (5·width+mlp)/width times smaller (9× for CLIP's mlp = 4·width):
+// the choice for ViT-L at high resolution.
+func (t *Transformer) ForwardCheckpointed(ctx context.Context, x Seq, hooks Hooks) (Seq, *Tape, error) {
+	return t.forwardTape(ctx, x, hooks, true)
+}
+
+func (t *Transformer) forwardTape(ctx context.Context, x Seq, hooks Hooks, checkpoint bool) (Seq, *Tape, error) {
+	tape := &Tape{tower: t, inB: x.B, inL: x.L, w: x.W, checkpointed: checkpoint, blocks: make([]blockTape, len(t.Blocks))}
+	var s forwardScratch
+	for i := range t.Blocks {
+		if err := ctx.Err(); err != nil {
+			return Seq{}, nil, fmt.Errorf("transformer block %d: %w", i, err)
+		}
+		if hooks.Before != nil {
+			x = hooks.Before(i, x)
+		}
+		n := x.B * x.L * x.W
+		if x.W != tape.w || len(x.Data) != n {
+			return Seq{}, nil, fmt.Errorf("transformer block %d: input %d×%d×%d with %d values, want width %d", i, x.B, x.L, x.W, len(x.Data), tape.w)
+		}
+		rec := &tape.blocks[i]
+		rec.b, rec.l = x.B, x.L
+		rec.x = append([]float32(nil), x.Data...)
+		if checkpoint {
+			t.Block(i, x)
+		} else {
+			t.blockRecord(i, x, rec, &s)
+		}
+		if hooks.After != nil {
+			hooks.After(i, x)
+		}
+	}
+	return x, tape, nil
+}
+
+// forwardScratch is blockRecord's working memory, reused across blocks.
+type forwardScratch struct{ h, hidden []float32 }
+
+// blockRecord is Block (the same kernel calls on the same values, hence
+// bit-identical) applied in place to x, keeping qkv, mid and pre in rec.
+// rec.x is the caller's business. rec's buffers are reused when large
+// enough (the checkpointed backward recomputes into one record).
+func (t *Transformer) blockRecord(i int, x Seq, rec *blockTape, s *forwardScratch) {
+	blk := &t.Blocks[i]
+	n, w, mlp := x.B*x.L, x.W, blk.FC.Out
+	rec.qkv = grow(rec.qkv, n*3*w)
+	rec.mid = grow(rec.mid, n*w)
+	rec.pre = grow(rec.pre, n*mlp)
+	s.h = grow(s.h, n*w)
+	s.hidden = grow(s.hidden, n*max(mlp, w))
+	h := s.h
+
+	cpu.LayerNorm(h, x.Data, n, w, blk.LN1.Weight, blk.LN1.Bias, cpu.LayerNormEps)
+	cpu.Linear(rec.qkv, h, n, w, 3*w, blk.InProj.Weight, blk.InProj.Bias)
+	cpu.Attention(h, rec.qkv, x.B, x.L, w, t.Heads, t.Causal)
+	attn := s.hidden[:n*w] // free until c_fc
+	cpu.Linear(attn, h, n, w, w, blk.OutProj.Weight, blk.OutProj.Bias)
+	cpu.Add(x.Data, attn)
+	copy(rec.mid, x.Data)
+
+	cpu.LayerNorm(h, x.Data, n, w, blk.LN2.Weight, blk.LN2.Bias, cpu.LayerNormEps)
+	cpu.Linear(rec.pre, h, n, w, mlp, blk.FC.Weight, blk.FC.Bias)
+	hidden := s.hidden[:n*mlp]
+	copy(hidden, rec.pre)
+	if t.QuickGELU {
+		cpu.QuickGELU(hidden)
+	} else {
+		cpu.GELU(hidden)
+	}
+	cpu.Linear(h, hidden, n, mlp, w, blk.Proj.Weight, blk.Proj.Bias)
+	cpu.Add(x.Data, h)
+}
+
+// grow returns buf resized to n, reallocating only when it is too small.
+// The contents are not cleared.
+func grow(buf []float32, n int) []float32 {
+	if cap(buf) < n {
+		return make([]float32, n)
+	}
+	return buf[:n]
+}
