@@ -124,7 +124,13 @@ func focalLoss(b *builder, probs, target *G.Node, d Dims) *G.Node {
 	}
 	one := G.NewConstant(float32(1))
 	q := b.do(G.Sub(one, pt))
-	return b.neg(b.mean(b.hadamard(b.square(q), b.log(pt))))
+	terms := b.hadamard(b.square(q), b.log(pt))
+	// Mean over B·S·S pixels in two levels (rows of S, then the row sums):
+	// gorgonia sums sequentially in float32, which over 10⁴–10⁶ pixels
+	// drifts past the reference's (pairwise) rounding; PyTorch's mean does
+	// not.
+	rowSums := b.sum(b.reshape(terms, d.Batch*d.Size, d.Size), 1)
+	return b.neg(b.scale(b.mean(rowSums), 1/float32(d.Size)))
 }
 
 // diceLoss is BinaryDiceLoss with smooth 1: 1 − mean_b (2Σpt+1)/(Σp+Σt+1).

@@ -1,0 +1,115 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"dapo/server/clip"
+	"dapo/server/dapo"
+	"dapo/server/weights"
+	"dapo/shared/golden"
+	"dapo/shared/tokenizer"
+)
+
+// TestStepGolden runs the reference's two training steps on the golden
+// batch: every loss term, every gradient and every updated parameter.
+func TestStepGolden(t *testing.T) {
+	set := golden.Load(t)
+	var doc struct {
+		DAPOConfig json.RawMessage `json:"dapo_config"`
+	}
+	set.JSON(t, "golden.json", &doc)
+	var extra struct {
+		LossWeights struct{ Local, Image float32 } `json:"loss_weights"`
+		Adam        struct {
+			LR    float64    `json:"lr"`
+			Betas [2]float64 `json:"betas"`
+			Eps   float64    `json:"eps"`
+		} `json:"adam"`
+	}
+	if err := json.Unmarshal(doc.DAPOConfig, &extra); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := dapo.ParseConfig(doc.DAPOConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bb, err := weights.Open(set.Dir, weights.Options{ImageSize: cfg.ImageSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bb.Close()
+	init := set.File(t, "dapo_params_init")
+	params, err := dapo.BindParams(cfg, bb.Config, func(name string, shape []int) ([]float32, error) {
+		v, _, err := init.Float32(name)
+		return v, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokenizer.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := cfg.TemplateIDs(tok, bb.Config.Text.ContextLength)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pixels []float32
+	batch := 0
+	for ; set.HasTensor(t, "preprocess", fmt.Sprintf("image_%d.tensor", batch)); batch++ {
+		v, _ := set.Float32(t, "preprocess", fmt.Sprintf("image_%d.tensor", batch))
+		pixels = append(pixels, v...)
+	}
+	gt, gtShape := set.Int64(t, "train_step", "batch.gt")
+	gtB, _ := set.Int64(t, "train_step", "batch.gt_b")
+	label, _ := set.Int64(t, "train_step", "batch.label")
+	tg := Targets{ClassID: gt}
+	for _, y := range label {
+		tg.Label = append(tg.Label, int(y))
+	}
+	for _, v := range gtB {
+		tg.Binary = append(tg.Binary, float32(v))
+	}
+	d := Dims{Batch: batch, Grid: bb.Config.Grid(), Size: gtShape[len(gtShape)-1], Classes: 1 + len(cfg.Defects),
+		Embed: bb.Config.EmbedDim, VisionWidth: bb.Config.Vision.Width, Layers: len(cfg.FeatureLayers)}
+	step, err := NewStep(cfg, d, HeadWeights{Local: extra.LossWeights.Local, Image: extra.LossWeights.Image, Temperature: float32(cfg.Temperature)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer step.Close()
+	opt := &Adam{LR: extra.Adam.LR, Beta1: extra.Adam.Betas[0], Beta2: extra.Adam.Betas[1], Eps: extra.Adam.Eps}
+	text, vision := clip.NewText(bb.Weights), clip.NewVision(bb.Weights)
+	steps := 0
+	for s := 1; set.HasTensor(t, "train_step", fmt.Sprintf("step%d.loss.total", s)); s++ {
+		res, err := step.Run(context.Background(), text, vision, params, ids, pixels, tg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, v := range res.Losses {
+			set.CompareFloat32(t, "train_step", fmt.Sprintf("step%d.%s", s, name), []float32{v})
+		}
+		if key := fmt.Sprintf("step%d.image_logits", s); set.HasTensor(t, "train_step", key) {
+			set.CompareFloat32(t, "train_step", key, res.ImageLogits)
+		}
+		grads := res.Grads.Tensors(cfg, bb.Config)
+		named := params.Tensors(cfg, bb.Config)
+		var ps, gs [][]float32
+		for i, nt := range grads {
+			set.CompareFloat32(t, "train_step", fmt.Sprintf("step%d.grad.%s", s, nt.Name), nt.Data)
+			ps, gs = append(ps, named[i].Data), append(gs, nt.Data)
+		}
+		if err := opt.Update(ps, gs); err != nil {
+			t.Fatal(err)
+		}
+		for _, nt := range named {
+			set.CompareFloat32(t, "train_step", fmt.Sprintf("step%d.param.%s", s, nt.Name), nt.Data)
+		}
+		steps++
+	}
+	if steps < 2 {
+		t.Errorf("golden set has %d training steps, want 2", steps)
+	}
+}
