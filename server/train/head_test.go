@@ -104,16 +104,6 @@ func TestHeadGolden(t *testing.T) {
 	}
 }
 
-func values32(v G.Value) []float32 {
-	switch x := v.Data().(type) {
-	case []float32:
-		return x
-	case float32:
-		return []float32{x}
-	}
-	return nil
-}
-
 func dropCLS(tokens []float32, d Dims) []float32 {
 	n := d.Grid * d.Grid
 	out := make([]float32, 0, d.Batch*n*d.VisionWidth)

@@ -232,3 +232,14 @@ func (s *Step) Run(ctx context.Context, text *clip.Text, vision *clip.Vision, p 
 	res.Grads = g
 	return res, nil
 }
+
+// values32 reads a float32 tensor or scalar value.
+func values32(v G.Value) []float32 {
+	switch x := v.Data().(type) {
+	case []float32:
+		return x
+	case float32:
+		return []float32{x}
+	}
+	return nil
+}
