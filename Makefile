@@ -5,7 +5,6 @@
 GO      ?= go
 BIN     := bin/dapo
 DEMO    ?= build/demo
-SHARED  ?= ../shared
 GOFILES := $(shell find . -name '*.go' -not -path './build/*' -not -path './bin/*')
 
 .PHONY: all build test vet fmt-check wasm-check demo bench fuzz clean help
@@ -32,8 +31,8 @@ wasm-check:
 	GOOS=js GOARCH=wasm $(GO) build ./shared/... ./kernels/...
 	GOOS=js GOARCH=wasm $(GO) vet ./shared/...
 
-demo: build ## the best end-to-end path available now (see README)
-	./scripts/demo.sh $(BIN) $(DEMO) $(SHARED)
+demo: build ## synthetic data, random backbone, train on A, test zero-shot on B (CPU, minutes)
+	./scripts/demo.sh $(BIN) $(DEMO)
 
 bench: build ## Go benchmarks beside PyTorch on this machine -> docs/benchmarks.md
 	./scripts/ensure-packages.sh python3-torch

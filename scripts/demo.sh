@@ -1,38 +1,44 @@
 #!/usr/bin/env bash
-# demo.sh BIN OUTDIR SHARED — the end-to-end path available today:
-# a deterministic random backbone, both CLIP towers on real images and on
-# DAPO's prompt texts, features written to safetensors files.
+# demo.sh BIN OUTDIR — the main job on embedded defaults, on CPU:
+# synthetic datasets A and B, a deterministic random backbone, DAPO trained
+# on A, evaluated zero-shot on B (other products, three defect types never
+# seen in training), heatmaps and detections written.
 set -euo pipefail
-bin=$1 out=$2 shared=$3
+bin=$1 out=$2
+size=${DEMO_IMAGE_SIZE:-112}
+epochs=${DEMO_EPOCHS:-5}
 mkdir -p "$out"
 say() { printf '\n== %s\n' "$*"; }
 
-say "1. a deterministic random CLIP backbone (the 'tiny' config; NOT pretrained)"
+say "1. synthetic data: family A (training) and family B (unseen products)"
+"$bin" synth --family A --n 40 --size 128 --seed 1 --out "$out/A" --force
+"$bin" synth --family B --n 24 --size 128 --seed 2 --out "$out/B" --force
+"$bin" data summary --format mvtec --root "$out/B"
+
+say "2. a deterministic RANDOM CLIP backbone (the 'tiny' config; not pretrained)"
 "$bin" model init --config tiny --seed 42 --out "$out/backbone" --force
 
-images=()
-if [ -d "$shared/data/mvtec-mini" ]; then
-	while IFS= read -r f; do images+=("$f"); done < <(find "$shared/data/mvtec-mini" -path '*/test/*' -name '*.png' | sort | head -n 8)
-fi
-if [ ${#images[@]} -gt 0 ]; then
-	say "2. encode ${#images[@]} MVTec images (decode, Pillow-exact bicubic resize, CLIP normalisation, vision tower)"
-	"$bin" embed --model "$out/backbone" --out "$out/image_features.safetensors" --image "${images[@]}"
-	"$bin" weights inspect "$out/image_features.safetensors"
-else
-	say "2. (skipped: no sample images at $shared/data/mvtec-mini)"
-fi
+say "3. train DAPO on A ($epochs epochs at ${size}px, CPU)"
+rm -rf "$out/run"
+"$bin" train --format mvtec --root "$out/A" --model "$out/backbone" --image-size "$size" \
+	--epochs "$epochs" --batch 8 --out "$out/run"
 
-say "3. encode DAPO's anchor texts (CLIP BPE tokenizer, text tower)"
-"$bin" embed --model "$out/backbone" --out "$out/text_features.safetensors" \
-	--text "a photo of a flawless object" "a photo of a scratch anomaly object" "a photo of a hole anomaly object"
-"$bin" weights inspect "$out/text_features.safetensors"
+say "4. evaluate zero-shot on B (crack, missing and bent never appear in A)"
+"$bin" test --format mvtec --root "$out/B" --checkpoint "$out/run/last.safetensors" --model "$out/backbone" \
+	--defects scratch,hole,contamination,discoloration,crack,missing,bent --out "$out/eval"
+
+say "5. detect on a few B images (JSON, heatmap, overlay, mask per image)"
+"$bin" detect "$out/B/pcb/test/missing" "$out/B/washer/test/crack" --checkpoint "$out/run/last.safetensors" \
+	--model "$out/backbone" --defects scratch,hole,contamination,discoloration,crack,missing,bent --out "$out/detect"
 
 cat <<MSG
 
-The backbone above is RANDOM: the features are deterministic but carry no
-meaning. With real CLIP weights the same commands produce real features:
+The backbone above is RANDOM (deterministic, not pretrained): the numbers
+show the whole pipeline working — training, zero-shot transfer to unseen
+products and defect words, metrics, heatmaps — not DAPO's accuracy. With
+real CLIP weights the same commands run the reference setup:
   $bin weights pull ViT-L-14-336
-  $bin embed --model ViT-L-14-336 --image-size 518 --image part.png
-Prompt learning, anomaly maps and defect types arrive with 'dapo train',
-'dapo test' and 'dapo detect'. Outputs are in $out.
+  $bin train --format mvtec --root MVTEC_AD --model ViT-L-14-336 --out runs/mvtec   # 518 px; GPU advised
+  $bin test --format visa --root VISA --checkpoint runs/mvtec/epoch_1.safetensors --model ViT-L-14-336 --out eval/visa
+Results: $out/eval (metrics.md, heatmaps/, curves/, embedding.png), $out/detect.
 MSG
