@@ -17,6 +17,15 @@ import (
 func Attention(out, qkv []float32, batch, seq, width, heads int, causal bool) {
 	hd := width / heads
 	scale := float32(1 / math.Sqrt(float64(hd)))
+	eachHead(batch, heads, seq, 1, func(b, h int, bufs [][]float32) {
+		attendHead(out[b*seq*width:], qkv[b*seq*3*width:], bufs[0], seq, width, hd, h, scale, causal)
+	})
+}
+
+// eachHead runs fn for every (sequence, head) pair, spread over the cores;
+// each worker owns nbuf scratch buffers of seq×seq floats that it passes to
+// every call it makes.
+func eachHead(batch, heads, seq, nbuf int, fn func(b, h int, bufs [][]float32)) {
 	jobs := batch * heads
 	workers := min(runtime.GOMAXPROCS(0), jobs)
 	var wg sync.WaitGroup
@@ -29,14 +38,33 @@ func Attention(out, qkv []float32, batch, seq, width, heads int, causal bool) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			scores := make([]float32, seq*seq)
+			bufs := make([][]float32, nbuf)
+			for i := range bufs {
+				bufs[i] = make([]float32, seq*seq)
+			}
 			for j := range next {
-				b, h := j/heads, j%heads
-				attendHead(out[b*seq*width:], qkv[b*seq*3*width:], scores, seq, width, hd, h, scale, causal)
+				fn(j/heads, j%heads, bufs)
 			}
 		}()
 	}
 	wg.Wait()
+}
+
+// headProbs computes one head's attention probabilities
+// softmax(scale·q·kᵀ), masked above the diagonal when causal, into p
+// [seq, seq]; the backward recomputes them with this same code.
+func headProbs(p, q, k []float32, ld, seq, hd int, scale float32, causal bool) {
+	Sgemm(false, true, seq, seq, hd, scale, q, ld, k, ld, 0, p, seq)
+	if causal {
+		ninf := float32(math.Inf(-1))
+		for i := 0; i < seq; i++ {
+			row := p[i*seq : (i+1)*seq]
+			for j := i + 1; j < seq; j++ {
+				row[j] = ninf
+			}
+		}
+	}
+	SoftmaxRows(p, seq, seq)
 }
 
 // attendHead handles one (sequence, head): scores = q·kᵀ·scale, softmax,
@@ -46,16 +74,6 @@ func attendHead(out, qkv, scores []float32, seq, width, hd, h int, scale float32
 	q := qkv[h*hd:]
 	k := qkv[width+h*hd:]
 	v := qkv[2*width+h*hd:]
-	Sgemm(false, true, seq, seq, hd, scale, q, ld, k, ld, 0, scores, seq)
-	if causal {
-		ninf := float32(math.Inf(-1))
-		for i := 0; i < seq; i++ {
-			row := scores[i*seq : (i+1)*seq]
-			for j := i + 1; j < seq; j++ {
-				row[j] = ninf
-			}
-		}
-	}
-	SoftmaxRows(scores, seq, seq)
+	headProbs(scores, q, k, ld, seq, hd, scale, causal)
 	Sgemm(false, false, seq, hd, seq, 1, scores, seq, v, ld, 0, out[h*hd:], width)
 }

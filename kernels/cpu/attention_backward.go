@@ -2,8 +2,6 @@ package cpu
 
 import (
 	"math"
-	"runtime"
-	"sync"
 )
 
 // AttentionBackward adds to dqkv[batch,seq,3·width] the gradient of
@@ -26,28 +24,10 @@ import (
 func AttentionBackward(dqkv, dout, qkv []float32, batch, seq, width, heads int, causal bool) {
 	hd := width / heads
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	jobs := batch * heads
-	workers := min(runtime.GOMAXPROCS(0), jobs)
-	var wg sync.WaitGroup
-	next := make(chan int, jobs)
-	for j := 0; j < jobs; j++ {
-		next <- j
-	}
-	close(next)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			probs := make([]float32, seq*seq)
-			dprobs := make([]float32, seq*seq)
-			for j := range next {
-				b, h := j/heads, j%heads
-				off3 := b * seq * 3 * width
-				attendHeadBackward(dqkv[off3:], dout[b*seq*width:], qkv[off3:], probs, dprobs, seq, width, hd, h, scale, causal)
-			}
-		}()
-	}
-	wg.Wait()
+	eachHead(batch, heads, seq, 2, func(b, h int, bufs [][]float32) {
+		off3 := b * seq * 3 * width
+		attendHeadBackward(dqkv[off3:], dout[b*seq*width:], qkv[off3:], bufs[0], bufs[1], seq, width, hd, h, scale, causal)
+	})
 }
 
 // attendHeadBackward is the backward of attendHead for one (sequence,
@@ -59,17 +39,7 @@ func attendHeadBackward(dqkv, dout, qkv, probs, dprobs []float32, seq, width, hd
 	do := dout[h*hd:]
 
 	// Recompute P exactly as the forward does.
-	Sgemm(false, true, seq, seq, hd, scale, q, ld, k, ld, 0, probs, seq)
-	if causal {
-		ninf := float32(math.Inf(-1))
-		for i := 0; i < seq; i++ {
-			row := probs[i*seq : (i+1)*seq]
-			for j := i + 1; j < seq; j++ {
-				row[j] = ninf
-			}
-		}
-	}
-	SoftmaxRows(probs, seq, seq)
+	headProbs(probs, q, k, ld, seq, hd, scale, causal)
 
 	Sgemm(true, false, seq, hd, seq, 1, probs, seq, do, width, 1, dv, ld)
 	Sgemm(false, true, seq, seq, hd, 1, do, width, v, ld, 0, dprobs, seq)
