@@ -8,15 +8,24 @@ import (
 	"dapo/server/weights"
 )
 
-// openBackbone resolves --model (a folder or a name fetched with
-// 'dapo weights pull') and loads it, at imageSize when non-zero.
+// openBackbone resolves --model and loads it, at imageSize when non-zero.
 func openBackbone(model string, imageSize int) (*weights.Backbone, error) {
+	dir, err := resolveModel(model)
+	if err != nil {
+		return nil, err
+	}
+	return weights.Open(dir, weights.Options{ImageSize: imageSize})
+}
+
+// resolveModel turns --model (a folder, or a name fetched with 'dapo
+// weights pull') into a backbone folder.
+func resolveModel(model string) (string, error) {
 	if model == "" {
-		return nil, fmt.Errorf("--model is required: a backbone folder, or a name fetched with 'dapo weights pull NAME' (or made with 'dapo model init')")
+		return "", fmt.Errorf("--model is required: a backbone folder, or a name fetched with 'dapo weights pull NAME' (or made with 'dapo model init')")
 	}
 	cache, err := hub.CacheDir()
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	// A known name may be typed in any case or as an alias; the cache
 	// folder uses the canonical name 'weights pull' wrote.
@@ -25,9 +34,5 @@ func openBackbone(model string, imageSize int) (*weights.Backbone, error) {
 			model = m.Name
 		}
 	}
-	dir, err := weights.Resolve(model, cache)
-	if err != nil {
-		return nil, err
-	}
-	return weights.Open(dir, weights.Options{ImageSize: imageSize})
+	return weights.Resolve(model, cache)
 }

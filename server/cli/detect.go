@@ -19,7 +19,6 @@ import (
 	"dapo/server/dapo"
 	"dapo/server/hub"
 	"dapo/server/inference"
-	"dapo/server/weights"
 	"dapo/shared/imaging"
 	"dapo/shared/render"
 	"dapo/shared/safetensors"
@@ -57,17 +56,11 @@ func (f *detectFlags) open(cmd *cobra.Command, defects []string) (*inference.Det
 	if err != nil {
 		return nil, err
 	}
-	cache, err := hub.CacheDir()
+	dir, err := resolveModel(f.model)
 	if err != nil {
 		return nil, err
 	}
-	model := f.model
-	if st, err := os.Stat(model); err != nil || !st.IsDir() {
-		if m, err := hub.Lookup(model); err == nil {
-			model = m.Name
-		}
-	}
-	dir, err := weights.Resolve(model, cache)
+	cache, err := hub.CacheDir()
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,6 @@ import (
 
 	"dapo/server/clip"
 	"dapo/server/dapo"
-	"dapo/server/hub"
 	"dapo/server/train"
 	"dapo/server/weights"
 	"dapo/shared/imaging"
@@ -67,16 +66,8 @@ resize count, soft edges become background), as train.py does;
 			if o.Format == "" || o.Root == "" || model == "" {
 				return fmt.Errorf("--format, --root and --model are required")
 			}
-			cache, err := hub.CacheDir()
-			if err != nil {
-				return err
-			}
-			if st, err := os.Stat(model); err != nil || !st.IsDir() {
-				if m, err := hub.Lookup(model); err == nil {
-					model = m.Name
-				}
-			}
-			if o.ModelDir, err = weights.Resolve(model, cache); err != nil {
+			var err error
+			if o.ModelDir, err = resolveModel(model); err != nil {
 				return err
 			}
 			bbCfg, err := peekBackbone(o.ModelDir)

@@ -76,20 +76,7 @@ func EncodeText(ctx context.Context, c Config, text *clip.Text, p *Params, ids [
 			rows[i] += n
 		}
 	}
-	groups := text.Readout(final, rows)
-	e := text.Config.EmbedDim
-	classes := len(ids) / c.PromptCount
-	raw := make([]float32, classes*e)
-	for cl := 0; cl < classes; cl++ {
-		dst := raw[cl*e : (cl+1)*e]
-		for g := 0; g < c.PromptCount; g++ {
-			cpu.Add(dst, groups[(cl*c.PromptCount+g)*e:(cl*c.PromptCount+g+1)*e])
-		}
-		for i := range dst {
-			dst[i] /= float32(c.PromptCount)
-		}
-	}
-	feats := append([]float32(nil), raw...)
-	cpu.L2Normalize(feats, classes, e)
-	return &TextFeatures{Groups: groups, Raw: raw, Features: feats, Readout: rows}, nil
+	tf := groupMean(c, text, final, rows)
+	tf.Readout = rows
+	return tf, nil
 }
