@@ -40,7 +40,7 @@ func benchStep(b *testing.B, config string, batch int) {
 	}
 	s := bbCfg.Vision.ImageSize
 	d := Dims{Batch: batch, Grid: bbCfg.Grid(), Size: s, Classes: 1 + len(cfg.Defects), Embed: bbCfg.EmbedDim, VisionWidth: bbCfg.Vision.Width, Layers: 4}
-	step, err := NewStep(cfg, d, HeadWeights{Local: 4, Image: 1, Temperature: 0.07})
+	step, err := NewStep(cfg, d, HeadWeights{Local: 4, Image: 1, Temperature: 0.07}, Model{Text: clip.NewText(w), Vision: clip.NewVision(w), Params: params, IDs: ids})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -54,20 +54,13 @@ func benchStep(b *testing.B, config string, batch int) {
 	for p := 0; p < s*s/4; p++ {
 		tg.ClassID[p], tg.Binary[p] = 3, 1
 	}
-	text, vision := clip.NewText(w), clip.NewVision(w)
 	opt := NewAdam(1e-3)
 	ctx := context.Background()
 	for b.Loop() {
-		res, err := step.Run(ctx, text, vision, params, ids, pixels, tg)
-		if err != nil {
+		if _, err := step.Run(ctx, pixels, tg); err != nil {
 			b.Fatal(err)
 		}
-		ps, gs := [][]float32{}, [][]float32{}
-		pt, gt := params.Tensors(cfg, bbCfg), res.Grads.Tensors(cfg, bbCfg)
-		for i := range pt {
-			ps, gs = append(ps, pt[i].Data), append(gs, gt[i].Data)
-		}
-		if err := opt.Update(ps, gs); err != nil {
+		if err := step.Apply(opt); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -11,73 +11,94 @@ import (
 	"dapo/server/dapo"
 )
 
-// Step is one training step's computation for a fixed batch shape: the
-// frozen towers run in Go (dapo.EncodeTextTrain / EncodeImageTrain), their
-// outputs enter a gorgonia graph as input nodes, gorgonia differentiates
-// the head (adapters, similarity, softmax, upsampling, losses) with
-// respect to them and to the adapters, and the towers' backward carries
-// those gradients on to the prompt tokens.
-//
-// This is the custom-op design with the op boundary made explicit: the
-// graph is built and compiled once, the tower values are bound with Let
-// each step, and no tensor gorgonia returns is ever kept by tower code.
+// Model is what a training step runs: the frozen towers, the learned
+// parameters (updated in place by the optimiser) and the tokenised prompt
+// templates.
+type Model struct {
+	Text   *clip.Text
+	Vision *clip.Vision
+	Params *dapo.Params
+	IDs    [][]int
+}
+
+// Step is the training graph for one batch shape. The learned tensors are
+// gorgonia input nodes that alias the Params slices; each frozen tower is a
+// custom op (towerOp) whose forward and backward call the hand-written
+// tower code; the head — adapters, similarity, softmax, upsampling and the
+// losses — is built from gorgonia ops, and gorgonia differentiates the
+// whole graph. The graph is built and compiled once per batch shape.
 type Step struct {
 	cfg     dapo.Config
 	dims    Dims
+	model   Model
 	g       *G.ExprGraph
 	machine G.VM
-	tokens  []*G.Node
-	global  *G.Node
-	text    *G.Node
-	adW     []*G.Node
-	adB     []*G.Node
+	params  G.Nodes // in dapo.ParamSpecs order
 	labels  *G.Node
 	focal   *G.Node
 	gtB     *G.Node
 	gtN     *G.Node
 	loss    LossNodes
 	reads   map[string]*G.Value
-	wrt     []*G.Node
+
+	// Set by Run for the towers' forward.
+	ctx    context.Context
+	pixels []float32
 }
 
 // Losses are one step's loss values, named as the reference's log.
 type Losses map[string]float32
 
 // NewStep builds and compiles the graph for batches of d.Batch images.
-func NewStep(cfg dapo.Config, d Dims, w HeadWeights) (*Step, error) {
+func NewStep(cfg dapo.Config, d Dims, w HeadWeights, m Model) (*Step, error) {
 	g := G.NewGraph()
 	b := &builder{g: g}
-	s := &Step{cfg: cfg, dims: d, g: g, reads: map[string]*G.Value{}}
-	gg := d.Grid * d.Grid
-	for i := range cfg.FeatureLayers {
-		s.tokens = append(s.tokens, b.constant(fmt.Sprintf("tokens.%d", i), []int{d.Batch * gg, d.VisionWidth}, make([]float32, d.Batch*gg*d.VisionWidth)))
-		s.adW = append(s.adW, b.constant(dapo.NameAdapterWeight(i), []int{d.Embed, d.VisionWidth}, make([]float32, d.Embed*d.VisionWidth)))
-		s.adB = append(s.adB, b.constant(dapo.NameAdapterBias(i), []int{d.Embed}, make([]float32, d.Embed)))
+	s := &Step{cfg: cfg, dims: d, model: m, g: g, reads: map[string]*G.Value{}, ctx: context.Background()}
+	bb := m.Text.Config
+	specs := dapo.ParamSpecs(cfg, bb)
+	named := m.Params.Tensors(cfg, bb)
+	for i, spec := range specs {
+		shape := flat2(spec.Shape)
+		t := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(named[i].Data))
+		s.params = append(s.params, G.NewTensor(g, tensor.Float32, len(shape), G.WithShape(shape...), G.WithName(spec.Name), G.WithValue(t)))
 	}
-	s.global = b.constant("global", []int{d.Batch, d.Embed}, make([]float32, d.Batch*d.Embed))
-	s.text = b.constant("text", []int{d.Classes, d.Embed}, make([]float32, d.Classes*d.Embed))
-	// Placeholder targets: one-hot label 0, all-background masks; Let
-	// replaces them every step.
-	tg := Targets{Label: make([]int, d.Batch), ClassID: make([]int64, d.Batch*d.Size*d.Size), Binary: make([]float32, d.Batch*d.Size*d.Size)}
-	s.loss = buildHead(b, d, s.tokens, s.global, s.text, s.adW, s.adB, tg, w)
+	nText := 2 + cfg.TextDepth
+	textIn, visual := s.params[:nText], s.params[nText]
+	adapters := s.params[nText+1:]
+	var adW, adB []*G.Node
+	for i := 0; i < len(adapters); i += 2 {
+		adW, adB = append(adW, adapters[i]), append(adB, adapters[i+1])
+	}
+
+	textOp := newTowerOp("text", shapesOf(textIn), d.Classes*d.Embed, s.runText)
+	textOut := b.do(G.ApplyOp(textOp, textIn...))
+	text := b.do(G.ApplyOp(&partOp{offset: 0, total: d.Classes * d.Embed, shape: tensor.Shape{d.Classes, d.Embed}}, textOut))
+
+	gg := d.Batch * d.Grid * d.Grid
+	visLen := d.Batch*d.Embed + len(cfg.FeatureLayers)*gg*d.VisionWidth
+	visOp := newTowerOp("vision", shapesOf(G.Nodes{visual}), visLen, s.runVision)
+	visOut := b.do(G.ApplyOp(visOp, visual))
+	global := b.do(G.ApplyOp(&partOp{offset: 0, total: visLen, shape: tensor.Shape{d.Batch, d.Embed}}, visOut))
+	var tokens []*G.Node
+	for l := range cfg.FeatureLayers {
+		off := d.Batch*d.Embed + l*gg*d.VisionWidth
+		tokens = append(tokens, b.do(G.ApplyOp(&partOp{offset: off, total: visLen, shape: tensor.Shape{gg, d.VisionWidth}}, visOut)))
+	}
 	if b.err != nil {
-		return nil, b.err
+		return nil, fmt.Errorf("train graph: %w", b.err)
 	}
-	for _, name := range []string{"image_labels", "focal_target", "gt_binary", "gt_normal"} {
+	// Placeholder targets; Run binds each batch's with Let.
+	tg := Targets{Label: make([]int, d.Batch), ClassID: make([]int64, d.Batch*d.Size*d.Size), Binary: make([]float32, d.Batch*d.Size*d.Size)}
+	s.loss = buildHead(b, d, tokens, global, text, adW, adB, tg, w)
+	if b.err != nil {
+		return nil, fmt.Errorf("train graph: %w", b.err)
+	}
+	for name, dst := range map[string]**G.Node{"image_labels": &s.labels, "focal_target": &s.focal, "gt_binary": &s.gtB, "gt_normal": &s.gtN} {
 		n := g.ByName(name)
 		if len(n) != 1 {
 			return nil, fmt.Errorf("train graph: %d nodes named %s", len(n), name)
 		}
-		switch name {
-		case "image_labels":
-			s.labels = n[0]
-		case "focal_target":
-			s.focal = n[0]
-		case "gt_binary":
-			s.gtB = n[0]
-		case "gt_normal":
-			s.gtN = n[0]
-		}
+		*dst = n[0]
 	}
 	s.read("loss.image_ce", s.loss.ImageCE)
 	s.read("loss.local_unweighted", s.loss.LocalUnweighted)
@@ -89,12 +110,81 @@ func NewStep(cfg dapo.Config, d Dims, w HeadWeights) (*Step, error) {
 		s.read(fmt.Sprintf("loss.layer%d.dice_normal", l), s.loss.DiceNormal[i])
 		s.read(fmt.Sprintf("loss.layer%d.dice_anomaly", l), s.loss.DiceAb[i])
 	}
-	s.wrt = append(append(append([]*G.Node{s.text, s.global}, s.tokens...), s.adW...), s.adB...)
-	if _, err := G.Grad(s.loss.Total, s.wrt...); err != nil {
+	if _, err := G.Grad(s.loss.Total, s.params...); err != nil {
 		return nil, fmt.Errorf("train graph: differentiate: %w", err)
 	}
-	s.machine = G.NewTapeMachine(g, G.BindDualValues(s.wrt...))
+	s.machine = G.NewTapeMachine(g, G.BindDualValues(s.params...))
 	return s, nil
+}
+
+// flat2 keeps 1-D and 2-D shapes and folds higher ranks into 2-D
+// ([P, n, D] → [P·n, D]): the towers read the data row-major either way.
+func flat2(shape []int) []int {
+	if len(shape) <= 2 {
+		return append([]int(nil), shape...)
+	}
+	rows := 1
+	for _, d := range shape[:len(shape)-1] {
+		rows *= d
+	}
+	return []int{rows, shape[len(shape)-1]}
+}
+
+func shapesOf(ns G.Nodes) []tensor.Shape {
+	out := make([]tensor.Shape, len(ns))
+	for i, n := range ns {
+		out[i] = n.Shape().Clone()
+	}
+	return out
+}
+
+// runText is the text tower op: learned context and deep tokens in, raw
+// class features out.
+func (s *Step) runText(in [][]float32) ([]float32, func([]float32) ([][]float32, error), error) {
+	p := &dapo.Params{NormalCtx: in[0], AbnormalCtx: in[1], TextDeep: in[2:]}
+	tf, tape, err := dapo.EncodeTextTrain(s.ctx, s.cfg, s.model.Text, p, s.model.IDs)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx := s.ctx
+	back := func(d []float32) ([][]float32, error) {
+		g, err := tape.Backward(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		return append([][]float32{g.NormalCtx, g.AbnormalCtx}, g.TextDeep...), nil
+	}
+	return tf.Raw, back, nil
+}
+
+// runVision is the vision tower op: deep visual tokens in, the raw global
+// features and each feature layer's patch tokens out, packed.
+func (s *Step) runVision(in [][]float32) ([]float32, func([]float32) ([][]float32, error), error) {
+	p := &dapo.Params{Visual: in[0]}
+	vo, tape, err := dapo.EncodeImageTrain(s.ctx, s.cfg, s.model.Vision, p, s.pixels, s.dims.Batch)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := append([]float32(nil), vo.GlobalRaw...)
+	for _, t := range vo.Tokens {
+		out = append(out, t...)
+	}
+	ctx, ge := s.ctx, len(vo.GlobalRaw)
+	sizes := make([]int, len(vo.Tokens))
+	for i, t := range vo.Tokens {
+		sizes[i] = len(t)
+	}
+	back := func(d []float32) ([][]float32, error) {
+		dTokens := make([][]float32, len(sizes))
+		off := ge
+		for i, n := range sizes {
+			dTokens[i] = d[off : off+n]
+			off += n
+		}
+		dv, err := tape.Backward(ctx, d[:ge], dTokens)
+		return [][]float32{dv}, err
+	}
+	return out, back, nil
 }
 
 func (s *Step) read(name string, n *G.Node) {
@@ -110,40 +200,18 @@ func (s *Step) Close() { s.machine.Close() }
 type Result struct {
 	Losses      Losses
 	ImageLogits []float32
-	Grads       *dapo.Params // gradients in the parameters' layout
+	Grads       *dapo.Params // copies of the gradients, parameters' layout
 }
 
-// Run computes the losses and the gradients of every learned tensor for
-// one batch (pixels [B,3,S,S], targets) at parameters p.
-func (s *Step) Run(ctx context.Context, text *clip.Text, vision *clip.Vision, p *dapo.Params, ids [][]int, pixels []float32, tg Targets) (*Result, error) {
+// Run computes the losses and the gradients of every learned tensor for a
+// batch (pixels [B,3,S,S] and targets). The gradients stay in the graph
+// for Apply and are also returned as copies.
+func (s *Step) Run(ctx context.Context, pixels []float32, tg Targets) (*Result, error) {
 	d := s.dims
-	tf, ttape, err := dapo.EncodeTextTrain(ctx, s.cfg, text, p, ids)
-	if err != nil {
-		return nil, err
+	if len(pixels) != d.Batch*3*d.Size*d.Size {
+		return nil, fmt.Errorf("train step: %d pixel values for a batch of %d at %d px", len(pixels), d.Batch, d.Size)
 	}
-	vo, vtape, err := dapo.EncodeImageTrain(ctx, s.cfg, vision, p, pixels, d.Batch)
-	if err != nil {
-		return nil, err
-	}
-	bind := func(n *G.Node, data []float32) error {
-		return G.Let(n, tensor.New(tensor.WithShape(n.Shape()...), tensor.WithBacking(append([]float32(nil), data...))))
-	}
-	binds := []struct {
-		n *G.Node
-		v []float32
-	}{{s.text, tf.Raw}, {s.global, vo.GlobalRaw}}
-	for i := range s.tokens {
-		binds = append(binds, struct {
-			n *G.Node
-			v []float32
-		}{s.tokens[i], vo.Tokens[i]}, struct {
-			n *G.Node
-			v []float32
-		}{s.adW[i], p.AdapterW[i]}, struct {
-			n *G.Node
-			v []float32
-		}{s.adB[i], p.AdapterB[i]})
-	}
+	s.ctx, s.pixels = ctx, pixels
 	onehot := make([]float32, 2*d.Batch)
 	for i, y := range tg.Label {
 		onehot[2*i+y] = 1
@@ -152,21 +220,11 @@ func (s *Step) Run(ctx context.Context, text *clip.Text, vision *clip.Vision, p 
 	for i, v := range tg.Binary {
 		notB[i] = 1 - v
 	}
-	binds = append(binds, struct {
+	for _, bd := range []struct {
 		n *G.Node
 		v []float32
-	}{s.labels, onehot}, struct {
-		n *G.Node
-		v []float32
-	}{s.focal, clampedOneHot(tg.ClassID, d)}, struct {
-		n *G.Node
-		v []float32
-	}{s.gtB, tg.Binary}, struct {
-		n *G.Node
-		v []float32
-	}{s.gtN, notB})
-	for _, bd := range binds {
-		if err := bind(bd.n, bd.v); err != nil {
+	}{{s.labels, onehot}, {s.focal, clampedOneHot(tg.ClassID, d)}, {s.gtB, tg.Binary}, {s.gtN, notB}} {
+		if err := G.Let(bd.n, tensor.New(tensor.WithShape(bd.n.Shape()...), tensor.WithBacking(bd.v))); err != nil {
 			return nil, fmt.Errorf("train step: bind %s: %w", bd.n.Name(), err)
 		}
 	}
@@ -183,54 +241,35 @@ func (s *Step) Run(ctx context.Context, text *clip.Text, vision *clip.Vision, p 
 		}
 		res.Losses[name] = vals[0]
 	}
-	grad := func(n *G.Node) ([]float32, error) {
+	grads := make([][]float32, len(s.params))
+	for i, n := range s.params {
 		gv, err := n.Grad()
 		if err != nil {
 			return nil, fmt.Errorf("train step: gradient of %s: %w", n.Name(), err)
 		}
-		return append([]float32(nil), values32(gv)...), nil
+		grads[i] = append([]float32(nil), values32(gv)...)
 	}
-	dText, err := grad(s.text)
-	if err != nil {
-		return nil, err
+	nText := 2 + s.cfg.TextDepth
+	res.Grads = &dapo.Params{NormalCtx: grads[0], AbnormalCtx: grads[1], TextDeep: grads[2:nText], Visual: grads[nText]}
+	for i := nText + 1; i < len(grads); i += 2 {
+		res.Grads.AdapterW, res.Grads.AdapterB = append(res.Grads.AdapterW, grads[i]), append(res.Grads.AdapterB, grads[i+1])
 	}
-	dGlobal, err := grad(s.global)
-	if err != nil {
-		return nil, err
-	}
-	g := &dapo.Params{}
-	dTokens := make([][]float32, len(s.tokens))
-	for i := range s.tokens {
-		if dTokens[i], err = grad(s.tokens[i]); err != nil {
-			return nil, err
-		}
-		w, err := grad(s.adW[i])
-		if err != nil {
-			return nil, err
-		}
-		bb, err := grad(s.adB[i])
-		if err != nil {
-			return nil, err
-		}
-		g.AdapterW, g.AdapterB = append(g.AdapterW, w), append(g.AdapterB, bb)
-	}
-	// BindDualValues accumulates into the gradients: clear them for the
-	// next step (our optimiser reads the copies above).
-	for _, n := range s.wrt {
+	return res, nil
+}
+
+// Apply hands the gradients of the last Run to a solver (which updates the
+// parameters in place and zeroes the gradients, as gorgonia's solvers do).
+func (s *Step) Apply(solver G.Solver) error {
+	return solver.Step(G.NodesToValueGrads(s.params))
+}
+
+// ZeroGrad clears the accumulated gradients without a solver step.
+func (s *Step) ZeroGrad() {
+	for _, n := range s.params {
 		if gv, err := n.Grad(); err == nil {
 			clear(values32(gv))
 		}
 	}
-	tg2, err := ttape.Backward(ctx, dText)
-	if err != nil {
-		return nil, err
-	}
-	g.NormalCtx, g.AbnormalCtx, g.TextDeep = tg2.NormalCtx, tg2.AbnormalCtx, tg2.TextDeep
-	if g.Visual, err = vtape.Backward(ctx, dGlobal, dTokens); err != nil {
-		return nil, err
-	}
-	res.Grads = g
-	return res, nil
 }
 
 // values32 reads a float32 tensor or scalar value.

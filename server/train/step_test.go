@@ -75,16 +75,17 @@ func TestStepGolden(t *testing.T) {
 	}
 	d := Dims{Batch: batch, Grid: bb.Config.Grid(), Size: gtShape[len(gtShape)-1], Classes: 1 + len(cfg.Defects),
 		Embed: bb.Config.EmbedDim, VisionWidth: bb.Config.Vision.Width, Layers: len(cfg.FeatureLayers)}
-	step, err := NewStep(cfg, d, HeadWeights{Local: extra.LossWeights.Local, Image: extra.LossWeights.Image, Temperature: float32(cfg.Temperature)})
+	text, vision := clip.NewText(bb.Weights), clip.NewVision(bb.Weights)
+	step, err := NewStep(cfg, d, HeadWeights{Local: extra.LossWeights.Local, Image: extra.LossWeights.Image, Temperature: float32(cfg.Temperature)},
+		Model{Text: text, Vision: vision, Params: params, IDs: ids})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer step.Close()
 	opt := &Adam{LR: extra.Adam.LR, Beta1: extra.Adam.Betas[0], Beta2: extra.Adam.Betas[1], Eps: extra.Adam.Eps}
-	text, vision := clip.NewText(bb.Weights), clip.NewVision(bb.Weights)
 	steps := 0
 	for s := 1; set.HasTensor(t, "train_step", fmt.Sprintf("step%d.loss.total", s)); s++ {
-		res, err := step.Run(context.Background(), text, vision, params, ids, pixels, tg)
+		res, err := step.Run(context.Background(), pixels, tg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,17 +95,14 @@ func TestStepGolden(t *testing.T) {
 		if key := fmt.Sprintf("step%d.image_logits", s); set.HasTensor(t, "train_step", key) {
 			set.CompareFloat32(t, "train_step", key, res.ImageLogits)
 		}
-		grads := res.Grads.Tensors(cfg, bb.Config)
-		named := params.Tensors(cfg, bb.Config)
-		var ps, gs [][]float32
-		for i, nt := range grads {
+		for _, nt := range res.Grads.Tensors(cfg, bb.Config) {
 			set.CompareFloat32(t, "train_step", fmt.Sprintf("step%d.grad.%s", s, nt.Name), nt.Data)
-			ps, gs = append(ps, named[i].Data), append(gs, nt.Data)
 		}
-		if err := opt.Update(ps, gs); err != nil {
+		// The optimiser goes through gorgonia's Solver interface, as in training.
+		if err := step.Apply(opt); err != nil {
 			t.Fatal(err)
 		}
-		for _, nt := range named {
+		for _, nt := range params.Tensors(cfg, bb.Config) {
 			set.CompareFloat32(t, "train_step", fmt.Sprintf("step%d.param.%s", s, nt.Name), nt.Data)
 		}
 		steps++

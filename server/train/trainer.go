@@ -259,7 +259,7 @@ func (r *run) loop(ctx context.Context) (string, error) {
 				}
 				return last, fmt.Errorf("training stopped at step %d (%w); %s holds the state: continue with --resume", r.st.Step, err, last)
 			}
-			losses, err := r.step(ctx, text, vision, ids, batches[r.st.Pos])
+			losses, err := r.step(ctx, Model{Text: text, Vision: vision, Params: r.params, IDs: ids}, batches[r.st.Pos])
 			if err != nil {
 				if ctx.Err() != nil {
 					if serr := r.save(last); serr != nil {
@@ -296,7 +296,7 @@ func (r *run) loop(ctx context.Context) (string, error) {
 }
 
 // step runs one batch and applies the optimizer.
-func (r *run) step(ctx context.Context, text *clip.Text, vision *clip.Vision, ids [][]int, batch []int) (Losses, error) {
+func (r *run) step(ctx context.Context, m Model, batch []int) (Losses, error) {
 	s := r.bb.Config.Vision.ImageSize
 	imageOnly := false
 	pixels := make([]float32, 0, len(batch)*3*s*s)
@@ -348,22 +348,17 @@ func (r *run) step(ctx context.Context, text *clip.Text, vision *clip.Vision, id
 		d := Dims{Batch: len(batch), Grid: r.bb.Config.Grid(), Size: s, Classes: 1 + len(r.cfg.Defects),
 			Embed: r.bb.Config.EmbedDim, VisionWidth: r.bb.Config.Vision.Width, Layers: len(r.cfg.FeatureLayers)}
 		var err error
-		if st, err = NewStep(r.cfg, d, w); err != nil {
+		if st, err = NewStep(r.cfg, d, w, m); err != nil {
 			return nil, err
 		}
 		r.steps[key] = st
 	}
-	res, err := st.Run(ctx, text, vision, r.params, ids, pixels, tg)
+	res, err := st.Run(ctx, pixels, tg)
 	if err != nil {
 		return nil, err
 	}
-	named := r.params.Tensors(r.cfg, r.bb.Config)
-	grads := res.Grads.Tensors(r.cfg, r.bb.Config)
-	ps, gs := make([][]float32, len(named)), make([][]float32, len(named))
-	for i := range named {
-		ps[i], gs[i] = named[i].Data, grads[i].Data
-	}
-	if err := r.opt.Update(ps, gs); err != nil {
+	if err := st.Apply(r.opt); err != nil {
+		st.ZeroGrad()
 		return nil, fmt.Errorf("step %d: %w", r.st.Step+1, err)
 	}
 	return res.Losses, nil
