@@ -21,9 +21,10 @@ func randUnit(r *rand.Rand, e int) []float32 {
 	return n
 }
 
-// TestSubsetProbs: the rebuilt layer-summed subset probabilities have the
-// scoring stage's per-pixel argmax (Subset.PixelClass) and sum to the
-// number of layers.
+// TestSubsetProbs: the scoring stage's layer-summed subset probabilities
+// (Subset.Probs, what the multi-type metrics read) equal an independent
+// rebuild from the per-layer logits, have the per-pixel argmax
+// Subset.PixelClass and sum to the number of layers.
 func TestSubsetProbs(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	const e, c, grid, size, layers = 16, 6, 4, 13, 3
@@ -40,7 +41,7 @@ func TestSubsetProbs(t *testing.T) {
 		feats = append(feats, f)
 	}
 	subset := []int{0, 2, 5, 3}
-	s, err := scoring.NewScorer(text, grid, size, 0, scoring.Options{Subset: subset, KeepPerLayer: true})
+	s, err := scoring.NewScorer(text, grid, size, 0, scoring.Options{Subset: subset, KeepPerLayer: true, KeepSubsetProbs: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,6 +54,14 @@ func TestSubsetProbs(t *testing.T) {
 		t.Fatal(err)
 	}
 	cs := len(subset)
+	if len(res.Subset.Probs) != len(probs) {
+		t.Fatalf("Subset.Probs has %d values, want %d", len(res.Subset.Probs), len(probs))
+	}
+	for i, v := range probs {
+		if math.Abs(float64(v-res.Subset.Probs[i])) > 1e-6 {
+			t.Fatalf("value %d: scoring %g, rebuilt %g", i, res.Subset.Probs[i], v)
+		}
+	}
 	for p := range size * size {
 		row := probs[p*cs : (p+1)*cs]
 		best, sum := 0, 0.0

@@ -47,7 +47,7 @@ func (r *runner) product(ctx context.Context, name string, items []dataset.Item)
 			pr.res.MultiType = &MultiTypeResult{Classes: append([]string{"normal"}, pr.words...), SkippedKeys: map[string]int{}}
 		}
 	}
-	scorer, err := r.det.Scorer(scoring.Options{Subset: pr.subset, KeepPerLayer: pr.subset != nil})
+	scorer, err := r.det.Scorer(scoring.Options{Subset: pr.subset, KeepSubsetProbs: pr.subset != nil})
 	if err != nil {
 		return pr.res, fmt.Errorf("product %s: %w", name, err)
 	}
@@ -139,11 +139,7 @@ func (r *runner) multiType(pr *productRun, l loaded, res *scoring.Result, word s
 		}
 		label = 1 + k
 	}
-	probs, err := subsetProbs(res, pr.subset, r.det.Grid())
-	if err != nil {
-		return fmt.Errorf("%s: %w", it.ImagePath, err)
-	}
-	if err := pr.mt.Add(probs, l.mask, label); err != nil {
+	if err := pr.mt.Add(res.Subset.Probs, l.mask, label); err != nil {
 		return fmt.Errorf("%s: %w", it.ImagePath, err)
 	}
 	mt.Images++

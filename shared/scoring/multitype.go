@@ -28,6 +28,9 @@ func newPixelOutputs(s *Scorer, res *Result, stages []*layerStage) *pixelOutputs
 	}
 	if res.Subset != nil {
 		res.Subset.PixelClass = make([]uint8, n)
+		if s.opts.KeepSubsetProbs {
+			res.Subset.Probs = make([]float32, n*len(s.subset))
+		}
 	}
 	px := &pixelOutputs{res: res}
 	if s.opts.PixelThreshold > 0 {
@@ -113,6 +116,9 @@ func (s *Scorer) rowArgmax(px *pixelOutputs, sc rowScratch, oy int) {
 			continue
 		}
 		sp := sc.accSub[ox*Cs : (ox+1)*Cs]
+		if res.Subset.Probs != nil {
+			copy(res.Subset.Probs[p*Cs:], sp)
+		}
 		best, bestAbn = argmax2(sp)
 		res.Subset.PixelClass[p] = uint8(best)
 		if vote {

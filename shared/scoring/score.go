@@ -43,6 +43,9 @@ type Options struct {
 	KeepPerLayer bool
 	// KeepClassProbs keeps the layer-summed class probabilities [C,S,S].
 	KeepClassProbs bool
+	// KeepSubsetProbs keeps the layer-summed subset probabilities
+	// (SubsetResult.Probs), the input of the multi-type pixel metrics.
+	KeepSubsetProbs bool
 	// Workers > 1 splits the output rows over that many goroutines; the
 	// results are identical for any value.
 	Workers int
@@ -63,6 +66,9 @@ type SubsetResult struct {
 	ImageProbs []float32 // softmax of g·T_subsetᵀ/τ
 	ImageScore float32   // Σ of ImageProbs[1:]
 	PixelClass []uint8   // [S*S] argmax of the layer-summed subset probabilities; indexes Classes
+	// Probs are those layer-summed subset probabilities, pixel-major
+	// [S*S*len(Classes)] (Options.KeepSubsetProbs).
+	Probs []float32
 }
 
 // Result is the scoring stage's output for one image.

@@ -7,12 +7,11 @@ import (
 	"dapo/shared/scoring"
 )
 
-// subsetProbs returns the layer sum of the subset softmax maps, pixel-major
-// [S*S*Cs] (§3 "defect type per pixel", steps 2-3). The scoring stage
-// computes it for Subset.PixelClass but does not expose it, so it is rebuilt
-// here from the per-layer logits (Options.KeepPerLayer) with the scoring
-// stage's float32 softmax, scoring.Upsample and the float32 layer sum in
-// feature-layer order; its argmax therefore equals Subset.PixelClass.
+// subsetProbs rebuilds the layer sum of the subset softmax maps, pixel-major
+// [S*S*Cs] (§3 "defect type per pixel", steps 2-3), independently of the
+// scoring stage's own: from the per-layer logits (Options.KeepPerLayer)
+// with a float32 softmax, scoring.Upsample and the float32 layer sum in
+// feature-layer order. The test checks Subset.Probs against it.
 func subsetProbs(res *scoring.Result, subset []int, grid int) ([]float32, error) {
 	if len(res.Layers) == 0 {
 		return nil, fmt.Errorf("evaluate: per-layer results missing (KeepPerLayer off)")
