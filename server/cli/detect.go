@@ -263,7 +263,7 @@ func collectImages(args []string) ([]string, error) {
 	for _, a := range args {
 		st, err := os.Stat(a)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("input image or folder: %w", err)
 		}
 		if !st.IsDir() {
 			files = append(files, a)
