@@ -3,6 +3,9 @@
 # each installs what it needs (Go modules; Debian packages when missing).
 
 GO      ?= go
+# The SIMD SGEMM kernels need Go's experimental simd package; builds without
+# it (and the wasm build) use the portable kernel.
+export GOEXPERIMENT := simd
 BIN     := bin/dapo
 DEMO    ?= build/demo
 GOFILES := $(shell find . -name '*.go' -not -path './build/*' -not -path './bin/*')
@@ -19,6 +22,7 @@ build: ## build bin/dapo
 
 test: fmt-check vet wasm-check ## run every test (golden parity, fuzz seeds, CLI)
 	$(GO) test -count=1 ./...
+	GOEXPERIMENT= $(GO) test -count=1 ./kernels/... ./server/clip/
 
 vet:
 	$(GO) vet ./...

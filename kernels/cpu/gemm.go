@@ -1,29 +1,14 @@
 package cpu
 
-import (
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
-)
-
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices,
 // where op(X) is X or Xᵀ. op(A) is m×k, op(B) is k×n, C is m×n; lda, ldb and
 // ldc are the row strides of the stored matrices.
 //
-// It currently delegates to gonum's blocked, multi-goroutine SGEMM; keeping
-// the call behind this function lets a faster micro-kernel replace it
-// without touching the towers.
+// It runs the project's packed, cache-blocked kernel: AVX-512 or AVX2
+// micro-kernels in builds with GOEXPERIMENT=simd on amd64 (chosen at run
+// time), a portable pure-Go kernel otherwise (wasm, other architectures).
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if m == 0 || n == 0 {
-		return
-	}
-	ta, tb := blas.NoTrans, blas.NoTrans
-	if transA {
-		ta = blas.Trans
-	}
-	if transB {
-		tb = blas.Trans
-	}
-	gonum.Implementation{}.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	sgemmAuto(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // Linear computes y[rows,out] = x[rows,in]·Wᵀ + bias, with W stored
