@@ -177,7 +177,9 @@ func (t *trainProgress) update(p train.Progress) {
 	if t.p.bar != nil {
 		t.p.bar.Describe(desc)
 	} else {
-		t.p.what = "train " + desc
+		// Without a terminal the log line carries the ETA the bar would show.
+		eta := time.Duration(float64(p.Elapsed) / float64(max(p.Step, 1)) * float64(max(p.TotalSteps-p.Step, 0)))
+		t.p.what = fmt.Sprintf("train %s  eta %s", desc, eta.Round(time.Second))
 	}
 	t.p.add(1)
 }
