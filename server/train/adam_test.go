@@ -1,7 +1,6 @@
 package train
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -10,50 +9,16 @@ import (
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
-
-	"dapo/server/dapo"
-	"dapo/server/weights"
-	"dapo/shared/golden"
 )
 
 // TestAdamGolden feeds the reference's gradients of both training steps
 // to the optimiser, starting from the reference's initial parameters, and
 // compares the updated parameters with the reference's after each step.
 func TestAdamGolden(t *testing.T) {
-	set := golden.Load(t)
-	var doc struct {
-		DAPOConfig json.RawMessage `json:"dapo_config"`
-	}
-	set.JSON(t, "golden.json", &doc)
-	var settings struct {
-		Adam struct {
-			LR    float64    `json:"lr"`
-			Betas [2]float64 `json:"betas"`
-			Eps   float64    `json:"eps"`
-		} `json:"adam"`
-	}
-	if err := json.Unmarshal(doc.DAPOConfig, &settings); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := dapo.ParseConfig(doc.DAPOConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bb, err := weights.Open(set.Dir, weights.Options{ImageSize: cfg.ImageSize})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bb.Close()
-	init := set.File(t, "dapo_params_init")
-	params, err := dapo.BindParams(cfg, bb.Config, func(name string, shape []int) ([]float32, error) {
-		v, _, err := init.Float32(name)
-		return v, err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	gs0 := loadGoldenSetup(t)
+	set, cfg, bb, params := gs0.set, gs0.cfg, gs0.bb, gs0.params
 	named := params.Tensors(cfg, bb.Config)
-	opt := &Adam{LR: settings.Adam.LR, Beta1: settings.Adam.Betas[0], Beta2: settings.Adam.Betas[1], Eps: settings.Adam.Eps}
+	opt := gs0.adam
 	for step := 1; set.HasTensor(t, "train_step", fmt.Sprintf("step%d.param.%s", step, named[0].Name)); step++ {
 		var ps, gs [][]float32
 		for _, nt := range named {

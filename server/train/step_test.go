@@ -2,53 +2,18 @@ package train
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"testing"
 
 	"dapo/server/clip"
-	"dapo/server/dapo"
-	"dapo/server/weights"
-	"dapo/shared/golden"
 	"dapo/shared/tokenizer"
 )
 
 // TestStepGolden runs the reference's two training steps on the golden
 // batch: every loss term, every gradient and every updated parameter.
 func TestStepGolden(t *testing.T) {
-	set := golden.Load(t)
-	var doc struct {
-		DAPOConfig json.RawMessage `json:"dapo_config"`
-	}
-	set.JSON(t, "golden.json", &doc)
-	var extra struct {
-		LossWeights struct{ Local, Image float32 } `json:"loss_weights"`
-		Adam        struct {
-			LR    float64    `json:"lr"`
-			Betas [2]float64 `json:"betas"`
-			Eps   float64    `json:"eps"`
-		} `json:"adam"`
-	}
-	if err := json.Unmarshal(doc.DAPOConfig, &extra); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := dapo.ParseConfig(doc.DAPOConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bb, err := weights.Open(set.Dir, weights.Options{ImageSize: cfg.ImageSize})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bb.Close()
-	init := set.File(t, "dapo_params_init")
-	params, err := dapo.BindParams(cfg, bb.Config, func(name string, shape []int) ([]float32, error) {
-		v, _, err := init.Float32(name)
-		return v, err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := loadGoldenSetup(t)
+	set, cfg, bb, params := g.set, g.cfg, g.bb, g.params
 	tok, err := tokenizer.New()
 	if err != nil {
 		t.Fatal(err)
@@ -76,13 +41,13 @@ func TestStepGolden(t *testing.T) {
 	d := Dims{Batch: batch, Grid: bb.Config.Grid(), Size: gtShape[len(gtShape)-1], Classes: 1 + len(cfg.Defects),
 		Embed: bb.Config.EmbedDim, VisionWidth: bb.Config.Vision.Width, Layers: len(cfg.FeatureLayers)}
 	text, vision := clip.NewText(bb.Weights), clip.NewVision(bb.Weights)
-	step, err := NewStep(cfg, d, HeadWeights{Local: extra.LossWeights.Local, Image: extra.LossWeights.Image, Temperature: float32(cfg.Temperature)},
+	step, err := NewStep(cfg, d, HeadWeights{Local: g.local, Image: g.image, Temperature: float32(cfg.Temperature)},
 		Model{Text: text, Vision: vision, Params: params, IDs: ids})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer step.Close()
-	opt := &Adam{LR: extra.Adam.LR, Beta1: extra.Adam.Betas[0], Beta2: extra.Adam.Betas[1], Eps: extra.Adam.Eps}
+	opt := g.adam
 	steps := 0
 	for s := 1; set.HasTensor(t, "train_step", fmt.Sprintf("step%d.loss.total", s)); s++ {
 		res, err := step.Run(context.Background(), pixels, tg)
