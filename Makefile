@@ -10,7 +10,7 @@ BIN     := bin/dapo
 DEMO    ?= build/demo
 GOFILES := $(shell find . -name '*.go' -not -path './build/*' -not -path './bin/*')
 
-.PHONY: all build test vet fmt-check wasm-check demo bench fuzz clean help
+.PHONY: all build test vet fmt-check wasm-check wasm demo bench fuzz clean help
 
 all: build
 
@@ -32,8 +32,14 @@ fmt-check:
 
 # shared/ and kernels/ must stay buildable for the browser.
 wasm-check:
-	GOOS=js GOARCH=wasm $(GO) build ./shared/... ./kernels/...
-	GOOS=js GOARCH=wasm $(GO) vet ./shared/...
+	GOOS=js GOARCH=wasm $(GO) build ./shared/... ./kernels/... ./wasm/...
+	GOOS=js GOARCH=wasm $(GO) vet ./shared/... ./wasm/...
+
+wasm: ## browser scoring module -> build/wasm/ (prints its size)
+	mkdir -p build/wasm
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o build/wasm/scorer.wasm ./wasm/scorer
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" build/wasm/
+	@printf 'build/wasm/scorer.wasm: %s bytes, %s gzipped\n' $$(wc -c < build/wasm/scorer.wasm) $$(gzip -9c build/wasm/scorer.wasm | wc -c)
 
 demo: build ## synthetic data, random backbone, train on A, test zero-shot on B (CPU, minutes)
 	./scripts/demo.sh $(BIN) $(DEMO)
