@@ -40,7 +40,9 @@ No internet on this machine? On one that has it, download
   https://huggingface.co/%s/resolve/main/%s
   https://huggingface.co/%s/resolve/main/%s
 into one folder (a browser, curl -L or 'dapo weights pull %s --cache DIR'
-all work), copy the folder here and pass --model <folder>.`,
+all work), copy the folder here and pass --model <folder>. Name the folder
+after the hub repository (it ends in ".openai"): that is how dapo knows the
+weights are OpenAI's, which were trained with QuickGELU.`,
 			hub.ConfigFile, hub.WeightsFile, known.String(),
 			l.HubRepo, hub.ConfigFile, l.HubRepo, hub.WeightsFile, l.Name),
 		Example: `  dapo weights pull ViT-L-14-336
