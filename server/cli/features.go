@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"image/jpeg"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,13 +12,8 @@ import (
 
 	"dapo/server/inference"
 	"dapo/shared/bundle"
-	"dapo/shared/imaging"
-	"dapo/shared/render"
 	"dapo/shared/safetensors"
 )
-
-// thumbnailSide bounds the JPEG preview stored in a bundle.
-const thumbnailSide = 256
 
 func newFeaturesCmd() *cobra.Command {
 	var (
@@ -75,7 +68,7 @@ re-score bundles — thresholds, product subsets, maps — without the server.`,
 				if err != nil {
 					return err
 				}
-				b, err := newBundle(det, f.checkpoint, im, feats[0], !noJPEG)
+				b, err := det.Bundle(im, feats[0], bundle.Model{ID: checkpointID(f.checkpoint), Name: filepath.Base(f.checkpoint)}, !noJPEG)
 				if err != nil {
 					return fmt.Errorf("%s: %w", path, err)
 				}
@@ -102,51 +95,6 @@ re-score bundles — thresholds, product subsets, maps — without the server.`,
 	fl.BoolVar(&f16, "f16", false, "store the patch features as F16 (half the size)")
 	fl.BoolVar(&noJPEG, "no-jpeg", false, "do not embed a JPEG preview")
 	return cmd
-}
-
-// newBundle assembles one image's bundle.
-func newBundle(det *inference.Detector, checkpoint string, im *inference.Image, ft inference.Features, withJPEG bool) (*bundle.Bundle, error) {
-	b := &bundle.Bundle{
-		Meta: bundle.Meta{
-			Backbone:      bundle.Model{ID: det.Backbone.ID, Name: filepath.Base(det.Backbone.Dir)},
-			Checkpoint:    bundle.Model{ID: checkpointID(checkpoint), Name: filepath.Base(checkpoint)},
-			ImageSize:     det.Size(),
-			Grid:          det.Grid(),
-			FeatureLayers: det.Config.FeatureLayers,
-			Classes:       det.Classes(),
-			Temperature:   float32(det.Config.Temperature),
-			Image:         bundle.Image{Name: filepath.Base(im.Path), Width: im.Original.W, Height: im.Original.H},
-		},
-		Global: ft.Global,
-		Layers: ft.Layers,
-		Text:   det.Text,
-	}
-	if withJPEG {
-		j, err := thumbnail(im.Original)
-		if err != nil {
-			return nil, err
-		}
-		b.JPEG = j
-	}
-	return b, nil
-}
-
-// thumbnail is a JPEG of the image scaled to at most thumbnailSide.
-func thumbnail(img *imaging.RGB) ([]byte, error) {
-	w, h := img.W, img.H
-	if m := max(w, h); m > thumbnailSide {
-		w, h = max(1, w*thumbnailSide/m), max(1, h*thumbnailSide/m)
-		img = imaging.ResizeBicubic(img, w, h)
-	}
-	rgba, err := render.RGBImage(img.Pix, img.W, img.H)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, rgba, &jpeg.Options{Quality: 85}); err != nil {
-		return nil, fmt.Errorf("preview: %w", err)
-	}
-	return buf.Bytes(), nil
 }
 
 // checkpointID identifies a checkpoint file by its size and modification

@@ -35,7 +35,7 @@ for tests and demos.`,
 		}
 		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 	}
-	for _, sub := range []func() *cobra.Command{newModelCmd, newEmbedCmd, newWeightsCmd, newCheckpointCmd, newTrainCmd, newDetectCmd, newFeaturesCmd, newTestCmd, newCalibrateCmd, newDataCmd, newSynthCmd, newBenchCmd} {
+	for _, sub := range []func() *cobra.Command{newModelCmd, newEmbedCmd, newWeightsCmd, newCheckpointCmd, newTrainCmd, newDetectCmd, newFeaturesCmd, newServeCmd, newTestCmd, newCalibrateCmd, newDataCmd, newSynthCmd, newBenchCmd} {
 		root.AddCommand(sub())
 	}
 	return root
