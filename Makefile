@@ -10,7 +10,7 @@ BIN     := bin/dapo
 DEMO    ?= build/demo
 GOFILES := $(shell find . -name '*.go' -not -path './build/*' -not -path './bin/*')
 
-.PHONY: all build test vet fmt-check wasm-check wasm demo bench fuzz clean help
+.PHONY: all build test test-deps vet fmt-check wasm-check wasm demo bench fuzz clean help
 
 all: build
 
@@ -20,12 +20,16 @@ help: ## list the targets
 build: ## build bin/dapo
 	$(GO) build -o $(BIN) ./server/cmd/dapo
 
-test: fmt-check vet wasm-check ## run every test (golden parity, fuzz seeds, CLI)
+test: test-deps fmt-check vet wasm-check ## run every test (golden parity, fuzz seeds, CLI)
 	$(GO) test -count=1 ./...
 	GOEXPERIMENT= $(GO) test -count=1 ./kernels/... ./server/clip/
 
 vet:
 	$(GO) vet ./...
+
+# Node runs the wasm module's test; installed from Debian when missing.
+test-deps:
+	@command -v node >/dev/null || ./scripts/ensure-packages.sh nodejs
 
 fmt-check:
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
