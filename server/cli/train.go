@@ -25,6 +25,7 @@ func newTrainCmd() *cobra.Command {
 		depth, textDepth int
 		maxPixels        int64
 		localW, imageW   float64
+		betas            []float64
 	)
 	cmd := &cobra.Command{
 		Use:   "train --format FORMAT --root DIR --model DIR --out DIR",
@@ -98,6 +99,10 @@ resize count, soft edges become background), as train.py does;
 					return fmt.Errorf("--defect-map %s must be a JSON object from defect key to word: %w", defectMap, err)
 				}
 			}
+			if len(betas) != 2 {
+				return fmt.Errorf("--betas takes two values, got %d", len(betas))
+			}
+			o.Betas = [2]float64{betas[0], betas[1]}
 			o.Config, o.LocalWeight, o.ImageWeight = c, float32(localW), float32(imageW)
 			o.Limits = imaging.Limits{MaxPixels: maxPixels}
 			prog := newTrainProgress(cmd)
@@ -120,6 +125,8 @@ resize count, soft edges become background), as train.py does;
 	f.IntVar(&o.Epochs, "epochs", 5, "epochs")
 	f.IntVar(&o.Batch, "batch", 8, "images per step")
 	f.Float64Var(&o.LR, "lr", 1e-3, "Adam learning rate")
+	f.Float64SliceVar(&betas, "betas", []float64{0.5, 0.999}, "Adam β1,β2")
+	f.Float64Var(&o.Eps, "eps", 1e-8, "Adam ε")
 	f.IntVar(&c.ImageSize, "image-size", 518, "input size in pixels (the positional embedding is resized)")
 	f.Uint64Var(&o.Seed, "seed", 42, "seed of the initialisation and the data order")
 	f.StringVar(&defectMap, "defect-map", "", "JSON object mapping defect keys to defect words")

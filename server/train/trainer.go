@@ -38,6 +38,8 @@ type Options struct {
 	Epochs, Batch       int
 	MaxSteps            int // optimizer steps from the start of training, across resumes; 0: no limit
 	LR                  float64
+	Betas               [2]float64 // Adam's β1, β2 (the reference: 0.5, 0.999)
+	Eps                 float64    // Adam's ε (1e-8)
 	Seed                uint64
 	DefectMap           map[string]string
 	Config              dapo.Config // hyperparameters; Defects is filled from the data
@@ -77,6 +79,8 @@ type fingerprint struct {
 	Batch               int
 	Seed                uint64
 	LR                  float64
+	Betas               [2]float64
+	Eps                 float64
 	DefectMap           map[string]string
 	Config              dapo.Config
 	LocalWeight         float32
@@ -120,7 +124,7 @@ func Run(ctx context.Context, o Options) (string, error) {
 		return "", err
 	}
 	root, _ := filepath.Abs(o.Root)
-	fp, _ := json.Marshal(fingerprint{Format: o.Format, Root: root, Split: o.Split, Backbone: bb.ID, Batch: o.Batch, Seed: o.Seed, LR: o.LR,
+	fp, _ := json.Marshal(fingerprint{Format: o.Format, Root: root, Split: o.Split, Backbone: bb.ID, Batch: o.Batch, Seed: o.Seed, LR: o.LR, Betas: o.Betas, Eps: o.Eps,
 		DefectMap: o.DefectMap, Config: cfg, LocalWeight: o.LocalWeight, ImageWeight: o.ImageWeight, MaskMode: o.MaskMode, Items: len(items)})
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return "", err
@@ -137,7 +141,7 @@ func Run(ctx context.Context, o Options) (string, error) {
 			return "", fmt.Errorf("%s already holds a training run: continue it with --resume or choose another --out", o.Out)
 		}
 		r.params = dapo.InitParams(cfg, bb.Weights, o.Seed)
-		r.opt = &Adam{LR: o.LR, Beta1: 0.5, Beta2: 0.999, Eps: 1e-8}
+		r.opt = &Adam{LR: o.LR, Beta1: o.Betas[0], Beta2: o.Betas[1], Eps: o.Eps}
 		r.st = state{Fingerprint: fp}
 	}
 	return r.loop(ctx)
@@ -153,6 +157,12 @@ func (o *Options) validate() error {
 	}
 	if o.LR <= 0 {
 		errs = append(errs, fmt.Errorf("--lr must be positive"))
+	}
+	if o.Betas == [2]float64{} && o.Eps == 0 {
+		o.Betas, o.Eps = [2]float64{0.5, 0.999}, 1e-8
+	}
+	if o.Betas[0] < 0 || o.Betas[0] >= 1 || o.Betas[1] < 0 || o.Betas[1] >= 1 || o.Eps <= 0 {
+		errs = append(errs, fmt.Errorf("--betas must lie in [0,1) and --eps be positive"))
 	}
 	if o.MaskMode != MaskReference && o.MaskMode != MaskThreshold {
 		errs = append(errs, fmt.Errorf("--mask-mode must be %q or %q", MaskReference, MaskThreshold))
@@ -433,7 +443,7 @@ func (r *run) resume(last string, fp json.RawMessage) error {
 		return fmt.Errorf("resume: these settings differ from the run in %s: %s (only --epochs and --max-steps may change)", last, diff)
 	}
 	r.params, r.st = ck.Params, st
-	r.opt = &Adam{LR: r.o.LR, Beta1: 0.5, Beta2: 0.999, Eps: 1e-8, StepCount: st.AdamStep}
+	r.opt = &Adam{LR: r.o.LR, Beta1: r.o.Betas[0], Beta2: r.o.Betas[1], Eps: r.o.Eps, StepCount: st.AdamStep}
 	if st.AdamStep > 0 {
 		byName := map[string][]float32{}
 		for _, t := range ck.Extra {
