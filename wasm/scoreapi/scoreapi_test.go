@@ -10,14 +10,14 @@ import (
 	"testing"
 
 	"dapo/shared/bundle"
+	"dapo/shared/bundle/bundletest"
 	"dapo/shared/safetensors"
-	"dapo/wasm/scoreapi/scoretest"
 )
 
 func ptr(v float64) *float64 { return &v }
 
 func TestGoldenAnomalyMap(t *testing.T) {
-	g := scoretest.LoadGolden(t, 0)
+	g := bundletest.LoadGolden(t, 0)
 	res, err := Score(g.Bundle, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +49,7 @@ func TestGoldenAnomalyMap(t *testing.T) {
 
 // compareMap checks a map against the golden image's with the set's
 // anomaly_map tolerance.
-func compareMap(t *testing.T, g *scoretest.Golden, got []float32) {
+func compareMap(t *testing.T, g *bundletest.Golden, got []float32) {
 	t.Helper()
 	if len(got) != len(g.AnomalyMap) {
 		t.Fatalf("anomaly map: %d values, golden %d", len(got), len(g.AnomalyMap))
@@ -67,7 +67,7 @@ func compareMap(t *testing.T, g *scoretest.Golden, got []float32) {
 }
 
 func TestSubset(t *testing.T) {
-	g := scoretest.LoadGolden(t, 0)
+	g := bundletest.LoadGolden(t, 0)
 	sub := []string{g.Classes[len(g.Classes)-1], g.Classes[1]}
 	res, err := Score(g.Bundle, Options{Subset: sub, PixelThreshold: ptr(0.01), ImageThreshold: ptr(0), Colormap: "viridis"})
 	if err != nil {
@@ -123,7 +123,7 @@ func checkPNG(t *testing.T, data []byte, w, h int) {
 }
 
 func TestErrors(t *testing.T) {
-	g := scoretest.LoadGolden(t, 0)
+	g := bundletest.LoadGolden(t, 0)
 	trunc := g.Bundle[:len(g.Bundle)/2]
 	flip := append([]byte(nil), g.Bundle...)
 	flip[3] ^= 0x7f // header length
@@ -158,7 +158,7 @@ func TestErrors(t *testing.T) {
 }
 
 func BenchmarkScoreViTL518(b *testing.B) {
-	data, err := scoretest.RandomBundle(1, scoretest.ViTL518)
+	data, err := bundletest.RandomBundle(1, bundletest.ViTL518)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func BenchmarkScoreViTL518(b *testing.B) {
 }
 
 func TestOverlay(t *testing.T) {
-	g := scoretest.LoadGolden(t, 0)
+	g := bundletest.LoadGolden(t, 0)
 	b, err := bundle.Decode(g.Bundle)
 	if err != nil {
 		t.Fatal(err)

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"dapo/shared/bundle/bundletest"
 	"dapo/wasm/scoreapi"
-	"dapo/wasm/scoreapi/scoretest"
 )
 
 // nodeScript loads the module like a page would, scores the golden bundle,
@@ -92,7 +92,7 @@ func TestNode(t *testing.T) {
 	if err != nil {
 		t.Skip("node is not on PATH: skipping the js/wasm module test")
 	}
-	g := scoretest.LoadGolden(t, 0)
+	g := bundletest.LoadGolden(t, 0)
 	want, err := scoreapi.Score(g.Bundle, scoreapi.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +109,7 @@ func TestNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("scorer.wasm: %d bytes", st.Size())
-	vit, err := scoretest.RandomBundle(1, scoretest.ViTL518)
+	vit, err := bundletest.RandomBundle(1, bundletest.ViTL518)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
-// Package scoretest builds feature bundles for the wasm module's tests: one
+// Package bundletest builds feature bundles for tests: one
 // from the golden DAPO forward and random ones of production shape.
-package scoretest
+package bundletest
 
 import (
 	"fmt"
