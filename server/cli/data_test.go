@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/json"
 	"path/filepath"
 	"strconv"
@@ -12,24 +11,11 @@ import (
 	"dapo/server/dataset/datasettest"
 )
 
-// runData executes the data command on its own, so the test does not
-// depend on how the root command wires it in.
-func runData(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	cmd := newDataCmd()
-	var out bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SetArgs(args)
-	err := cmd.Execute()
-	return out.String(), err
-}
-
 // TestDataSummaryJSON checks the JSON document against counts taken from
 // the disk by an independent walk of mvtec-mini.
 func TestDataSummaryJSON(t *testing.T) {
 	root := datasettest.MVTecMini(t)
-	out, err := runData(t, "summary", "--format", "mvtec", "--root", root, "--json")
+	out, err := runCLI(t, "data", "summary", "--format", "mvtec", "--root", root, "--json")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
@@ -73,7 +59,7 @@ func TestDataSummaryJSON(t *testing.T) {
 
 func TestDataSummaryTable(t *testing.T) {
 	root := datasettest.MVTecMini(t)
-	out, err := runData(t, "summary", "--format", "mvtec", "--root", root)
+	out, err := runCLI(t, "data", "summary", "--format", "mvtec", "--root", root)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
@@ -108,18 +94,18 @@ func TestDataSummaryTable(t *testing.T) {
 }
 
 func TestDataSummaryErrors(t *testing.T) {
-	if _, err := runData(t, "summary", "--root", "x"); err == nil {
+	if _, err := runCLI(t, "data", "summary", "--root", "x"); err == nil {
 		t.Error("missing --format accepted")
 	}
-	if _, err := runData(t, "summary", "--format", "nope", "--root", t.TempDir()); err == nil || !strings.Contains(err.Error(), "mvtec") {
+	if _, err := runCLI(t, "data", "summary", "--format", "nope", "--root", t.TempDir()); err == nil || !strings.Contains(err.Error(), "mvtec") {
 		t.Errorf("unknown format: error %v should list the formats", err)
 	}
 	root := t.TempDir()
-	_, err := runData(t, "summary", "--format", "visa", "--root", root)
+	_, err := runCLI(t, "data", "summary", "--format", "visa", "--root", root)
 	if err == nil || !strings.Contains(err.Error(), filepath.Join(root, "split_csv", "1cls.csv")) {
 		t.Errorf("malformed layout: error %v should name 1cls.csv", err)
 	}
-	out, err := runData(t, "summary", "--help")
+	out, err := runCLI(t, "data", "summary", "--help")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"reflect"
 	"strings"
 	"testing"
@@ -10,20 +9,9 @@ import (
 	"dapo/server/weights"
 )
 
-func runModel(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	cmd := newModelCmd()
-	var out bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SetArgs(args)
-	err := cmd.Execute()
-	return out.String(), err
-}
-
 func TestModelInitTiny(t *testing.T) {
 	dir := t.TempDir() + "/tiny"
-	out, err := runModel(t, "init", "--config", "tiny", "--seed", "3", "--out", dir)
+	out, err := runCLI(t, "model", "init", "--config", "tiny", "--seed", "3", "--out", dir)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
@@ -44,10 +32,10 @@ func TestModelInitTiny(t *testing.T) {
 	}
 
 	// A second run into the same folder needs --force.
-	if _, err := runModel(t, "init", "--config", "tiny", "--out", dir); err == nil || !strings.Contains(err.Error(), "--force") {
+	if _, err := runCLI(t, "model", "init", "--config", "tiny", "--out", dir); err == nil || !strings.Contains(err.Error(), "--force") {
 		t.Errorf("overwrite without --force: %v", err)
 	}
-	if out, err := runModel(t, "init", "--config", "tiny", "--out", dir, "--force", "--dtype", "bf16"); err != nil {
+	if out, err := runCLI(t, "model", "init", "--config", "tiny", "--out", dir, "--force", "--dtype", "bf16"); err != nil {
 		t.Errorf("--force: %v\n%s", err, out)
 	}
 }
@@ -62,14 +50,14 @@ func TestModelInitErrors(t *testing.T) {
 		{[]string{"init", "--config", "ViT-X", "--out", dir + "/b"}, "built-in"},
 		{[]string{"init", "--config", "tiny"}, "out"},
 	} {
-		if _, err := runModel(t, c.args...); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := runCLI(t, append([]string{"model"}, c.args...)...); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: want an error about %q, got %v", c.args, c.want, err)
 		}
 	}
 }
 
 func TestModelInitHelpListsConfigs(t *testing.T) {
-	out, err := runModel(t, "init", "--help")
+	out, err := runCLI(t, "model", "init", "--help")
 	if err != nil {
 		t.Fatal(err)
 	}
