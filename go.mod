@@ -54,4 +54,7 @@ require (
 	gorgonia.org/vecf64 v0.9.0 // indirect
 )
 
-tool github.com/vugu/vugu/cmd/vugugen
+tool (
+	github.com/syumai/workers/cmd/workers-assets-gen
+	github.com/vugu/vugu/cmd/vugugen
+)
