@@ -12,6 +12,7 @@ import (
 
 	"dapo/server/inference"
 	"dapo/shared/bundle"
+	"dapo/shared/gallery"
 	"dapo/shared/safetensors"
 )
 
@@ -21,6 +22,7 @@ func newFeaturesCmd() *cobra.Command {
 		out    string
 		f16    bool
 		noJPEG bool
+		gt     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "features IMAGE|DIR... --checkpoint CKPT --model DIR --out DIR",
@@ -29,7 +31,13 @@ func newFeaturesCmd() *cobra.Command {
 bundle per image (<name>.bundle.safetensors, specified in docs/bundle.md):
 the global feature, each feature layer's adapted patch features, the class
 text features and a small JPEG preview. The browser app and the Worker
-re-score bundles — thresholds, product subsets, maps — without the server.`,
+re-score bundles — thresholds, product subsets, maps — without the server.
+
+The folder also gets index.json, the browser app's gallery (items of
+earlier runs into the same folder are kept), and, with --ground-truth
+(default on), each image's ground-truth mask as <name>.mask.png when one
+is found: MVTec's ground_truth/<type>/<stem>_mask.png, or <stem>_mask.png
+or <stem>.mask.png next to the image.`,
 		Example: `  dapo features photos/ --checkpoint dapo.safetensors --model ViT-L-14-336 --f16 --out bundles/`,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -52,10 +60,16 @@ re-score bundles — thresholds, product subsets, maps — without the server.`,
 			if f16 {
 				dt = safetensors.F16
 			}
+			ix, err := readGalleryIndex(out)
+			if err != nil {
+				return err
+			}
 			names := outputNames(files)
+			avoidEarlierBundles(names, files, ix)
 			prog := newProgress(cmd.ErrOrStderr(), len(files), "features")
 			defer prog.finish()
 			var failed []string
+			var items []gallery.Item
 			for i, path := range files {
 				im, err := det.LoadImage(path)
 				if err != nil {
@@ -76,12 +90,23 @@ re-score bundles — thresholds, product subsets, maps — without the server.`,
 				if err != nil {
 					return fmt.Errorf("%s: %w", path, err)
 				}
-				dst := filepath.Join(out, names[i]+".bundle.safetensors")
+				dst := filepath.Join(out, names[i]+bundleSuffix)
 				if err := os.WriteFile(dst, data, 0o644); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s (%.1f MB)\n", dst, float64(len(data))/1e6)
+				item := gallery.Item{Name: filepath.ToSlash(path), Bundle: filepath.Base(dst)}
+				if src := groundTruthFor(path); gt && src != "" {
+					item.Mask = names[i] + ".mask.png"
+					if err := copyFile(src, filepath.Join(out, item.Mask)); err != nil {
+						return fmt.Errorf("ground truth of %s: %w", path, err)
+					}
+				}
+				items = append(items, item)
 				prog.add(1)
+			}
+			if err := writeGalleryIndex(out, ix, items); err != nil {
+				return err
 			}
 			if len(failed) > 0 {
 				return fmt.Errorf("%d of %d images could not be read: %s", len(failed), len(files), strings.Join(failed, ", "))
@@ -94,6 +119,7 @@ re-score bundles — thresholds, product subsets, maps — without the server.`,
 	fl.StringVar(&out, "out", "", "output folder (required)")
 	fl.BoolVar(&f16, "f16", false, "store the patch features as F16 (half the size)")
 	fl.BoolVar(&noJPEG, "no-jpeg", false, "do not embed a JPEG preview")
+	fl.BoolVar(&gt, "ground-truth", true, "copy each image's ground-truth mask, when found, for the app's outline")
 	return cmd
 }
 
