@@ -28,9 +28,27 @@ type reqKey struct {
 	code     int
 }
 
+// latencyBuckets are the histogram's upper bounds in seconds: from a
+// bundle re-score or health check (milliseconds) to a ViT-L encode on CPU
+// (seconds to tens of seconds).
+var latencyBuckets = [...]float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
+
+// latency is one endpoint's histogram: counts[i] holds observations in
+// (bucket i-1, bucket i]; the last slot is above every bound.
 type latency struct {
-	sum   float64
-	count uint64
+	sum    float64
+	count  uint64
+	counts [len(latencyBuckets) + 1]uint64
+}
+
+func (l *latency) add(seconds float64) {
+	l.sum += seconds
+	l.count++
+	i := 0
+	for i < len(latencyBuckets) && seconds > latencyBuckets[i] {
+		i++
+	}
+	l.counts[i]++
 }
 
 func newMetrics() *metrics {
@@ -46,8 +64,7 @@ func (m *metrics) observe(endpoint string, code int, d time.Duration) {
 		l = &latency{}
 		m.latency[endpoint] = l
 	}
-	l.sum += d.Seconds()
-	l.count++
+	l.add(d.Seconds())
 }
 
 // write renders the registry in the Prometheus text exposition format,
@@ -92,8 +109,14 @@ func (m *metrics) write(w io.Writer) error {
 	for i, k := range keys {
 		p("dapo_http_requests_total{endpoint=%q,code=\"%d\"} %d\n", k.endpoint, k.code, counts[i])
 	}
-	p("# HELP dapo_http_request_duration_seconds Request latency by endpoint.\n# TYPE dapo_http_request_duration_seconds summary\n")
+	p("# HELP dapo_http_request_duration_seconds Request latency by endpoint.\n# TYPE dapo_http_request_duration_seconds histogram\n")
 	for i, e := range eps {
+		var cum uint64
+		for b, le := range latencyBuckets {
+			cum += lats[i].counts[b]
+			p("dapo_http_request_duration_seconds_bucket{endpoint=%q,le=\"%g\"} %d\n", e, le, cum)
+		}
+		p("dapo_http_request_duration_seconds_bucket{endpoint=%q,le=\"+Inf\"} %d\n", e, lats[i].count)
 		p("dapo_http_request_duration_seconds_sum{endpoint=%q} %g\n", e, lats[i].sum)
 		p("dapo_http_request_duration_seconds_count{endpoint=%q} %d\n", e, lats[i].count)
 	}
