@@ -1,0 +1,24 @@
+package main
+
+import "dapo/ui/inspect"
+
+func (c *Root) exportMask() {
+	it := c.Selected
+	if it == nil || it.Result == nil {
+		return
+	}
+	c.host.Download(inspect.ExportName(it, ".mask.png"), "image/png", it.Result.MaskPNG)
+}
+
+func (c *Root) exportReport() {
+	it := c.Selected
+	if it == nil {
+		return
+	}
+	data, err := inspect.ReportJSON(it, c.Settings)
+	if err != nil {
+		c.say("error", "%v", err)
+		return
+	}
+	c.host.Download(inspect.ExportName(it, ".report.json"), "application/json", data)
+}
