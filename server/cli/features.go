@@ -65,6 +65,7 @@ or <stem>.mask.png next to the image.`,
 				return err
 			}
 			names := outputNames(files)
+			shown := displayNames(files)
 			avoidEarlierBundles(names, files, ix)
 			prog := newProgress(cmd.ErrOrStderr(), len(files), "features")
 			defer prog.finish()
@@ -95,7 +96,7 @@ or <stem>.mask.png next to the image.`,
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s (%.1f MB)\n", dst, float64(len(data))/1e6)
-				item := gallery.Item{Name: filepath.ToSlash(path), Bundle: filepath.Base(dst)}
+				item := gallery.Item{Name: shown[i], Bundle: filepath.Base(dst), Source: sourceID(path)}
 				if src := groundTruthFor(path); gt && src != "" {
 					item.Mask = names[i] + ".mask.png"
 					if err := copyFile(src, filepath.Join(out, item.Mask)); err != nil {

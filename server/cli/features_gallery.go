@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -35,6 +37,43 @@ func groundTruthFor(image string) string {
 		}
 	}
 	return ""
+}
+
+// sourceID identifies an image file by a hash of its absolute path: stable
+// across runs, without putting local paths into a folder meant for the web.
+func sourceID(file string) string {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		abs = file
+	}
+	sum := sha256.Sum256([]byte(filepath.ToSlash(abs)))
+	return hex.EncodeToString(sum[:8])
+}
+
+// displayNames names each image for the gallery by its path below the
+// deepest folder all of them share ("pcb/test/crack/000.png" rather than
+// "/data/B/pcb/test/crack/000.png"); a single image keeps its base name.
+func displayNames(files []string) []string {
+	parts := make([][]string, len(files))
+	common := -1
+	for i, f := range files {
+		parts[i] = strings.Split(filepath.ToSlash(filepath.Clean(f)), "/")
+		dirs := parts[i][:len(parts[i])-1]
+		if common < 0 || len(dirs) < common {
+			common = len(dirs)
+		}
+		for k := 0; k < common && k < len(dirs); k++ {
+			if dirs[k] != parts[0][k] {
+				common = k
+				break
+			}
+		}
+	}
+	names := make([]string, len(files))
+	for i, p := range parts {
+		names[i] = strings.Join(p[max(common, 0):], "/")
+	}
+	return names
 }
 
 // copyFile copies src to dst through a temporary file, so an interrupted
@@ -74,10 +113,10 @@ func readGalleryIndex(dir string) (*gallery.Index, error) {
 func avoidEarlierBundles(names, files []string, ix *gallery.Index) {
 	taken := map[string]string{}
 	for _, it := range ix.Items {
-		taken[it.Bundle] = it.Name
+		taken[it.Bundle] = it.Source
 	}
 	for i, n := range names {
-		src := filepath.ToSlash(files[i])
+		src := sourceID(files[i])
 		name := n
 		for k := 2; ; k++ {
 			prev, ok := taken[name+bundleSuffix]

@@ -112,12 +112,26 @@ func TestFeaturesGallery(t *testing.T) {
 			if err != nil || string(got) != string(mask) {
 				t.Errorf("mask %s: %q, %v", it.Mask, got, err)
 			}
-			if !strings.Contains(it.Name, "crack") {
-				t.Errorf("mask attached to %s", it.Name)
+			if it.Source != sourceID(filepath.Join(root, "prod/test/crack/000.png")) {
+				t.Errorf("mask attached to %+v, not the crack image", it)
 			}
 		}
 	}
 	if withMask != 1 {
 		t.Errorf("%d items with a mask, want 1: %+v", withMask, ix.Items)
+	}
+}
+
+func TestDisplayNames(t *testing.T) {
+	for _, tc := range []struct{ in, want []string }{
+		{[]string{"data/B/pcb/test/crack/000.png", "data/B/washer/test/good/001.png"}, []string{"pcb/test/crack/000.png", "washer/test/good/001.png"}},
+		{[]string{"a/b/000.png", "a/b/001.png"}, []string{"000.png", "001.png"}},
+		{[]string{"/x/y/z.png"}, []string{"z.png"}},
+		{[]string{"z.png", "d/w.png"}, []string{"z.png", "d/w.png"}},
+	} {
+		got := displayNames(tc.in)
+		if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("displayNames(%v) = %v, want %v", tc.in, got, tc.want)
+		}
 	}
 }

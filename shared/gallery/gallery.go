@@ -24,6 +24,10 @@ type Item struct {
 	Name   string `json:"name"`           // source image, for display
 	Bundle string `json:"bundle"`         // bundle file, relative to the index
 	Mask   string `json:"mask,omitempty"` // ground-truth mask PNG, relative; white = defect
+	// Source identifies the source image (a hash of its absolute path,
+	// not the path itself), so a later run into the same folder knows
+	// whether a bundle name it wants is already another image's.
+	Source string `json:"source,omitempty"`
 }
 
 // Index lists a folder's bundles.
