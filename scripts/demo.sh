@@ -31,6 +31,13 @@ say "5. detect on a few B images (JSON, heatmap, overlay, mask per image)"
 "$bin" detect "$out/B/pcb/test/missing" "$out/B/washer/test/crack" --checkpoint "$out/run/last.safetensors" \
 	--model "$out/backbone" --defects scratch,hole,contamination,discoloration,crack,missing,bent --out "$out/detect"
 
+say "6. the browser app with B's test images: feature bundles (+ ground truth) in its gallery"
+rm -rf "$out/site"
+./scripts/build-ui.sh "$out/site" >/dev/null
+"$bin" features "$out/B"/*/test --checkpoint "$out/run/last.safetensors" --model "$out/backbone" \
+	--defects scratch,hole,contamination,discoloration,crack,missing,bent --f16 --out "$out/site/gallery" >/dev/null
+echo "$(ls "$out/site/gallery" | grep -c bundle.safetensors) bundles in $out/site/gallery"
+
 cat <<MSG
 
 The backbone above is RANDOM (deterministic, not pretrained): the numbers
@@ -40,5 +47,19 @@ real CLIP weights the same commands run the reference setup:
   $bin weights pull ViT-L-14-336
   $bin train --format mvtec --root MVTEC_AD --model ViT-L-14-336 --out runs/mvtec   # 518 px; GPU advised
   $bin test --format visa --root VISA --checkpoint runs/mvtec/epoch_1.safetensors --model ViT-L-14-336 --out eval/visa
-Results: $out/eval (metrics.md, heatmaps/, curves/, embedding.png), $out/detect.
+Results: $out/eval (metrics.md, heatmaps/, curves/, embedding.png), $out/detect,
+and the browser app with the gallery in $out/site (any static host serves it;
+re-scoring runs in the page, offline once loaded).
 MSG
+
+[ "${DEMO_SERVE:-1}" = 0 ] && exit 0
+addr=${DEMO_ADDR:-127.0.0.1:8080}
+# A busy port should not end the demo: take a free one and print its URL.
+if (exec 3<>"/dev/tcp/${addr%:*}/${addr##*:}") 2>/dev/null; then
+	echo "$addr is in use; picking a free port" >&2
+	addr=${addr%:*}:0
+fi
+say "7. serving the app (and the API) — open the URL below; Ctrl-C stops"
+[ "${addr##*:}" != 0 ] && echo "    http://$addr/"
+exec "$bin" serve --addr "$addr" --model "$out/backbone" --checkpoint "$out/run/last.safetensors" \
+	--defects scratch,hole,contamination,discoloration,crack,missing,bent --static "$out/site"
