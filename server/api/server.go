@@ -1,5 +1,5 @@
 // Package api serves a loaded DAPO detector over HTTP: feature bundles,
-// detections with maps, zero-shot text features and service metadata,
+// detections with maps, bundle re-scoring (as the Worker does), zero-shot text features and service metadata,
 // behind body and pixel limits, a bounded worker pool, per-request
 // timeouts, optional bearer auth and CORS.
 package api
@@ -98,6 +98,7 @@ func (s *Server) routes() http.Handler {
 	}
 	api("/v1/features", http.MethodPost, s.handleFeatures)
 	api("/v1/detect", http.MethodPost, s.handleDetect)
+	api("/v1/score", http.MethodPost, s.scoreHandler())
 	api("/v1/text", http.MethodPost, s.handleText)
 	api("/v1/info", http.MethodGet, s.handleInfo)
 	api("/metrics", http.MethodGet, s.handleMetrics)

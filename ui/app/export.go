@@ -1,13 +1,22 @@
 package main
 
-import "dapo/ui/inspect"
+import (
+	"dapo/shared/render"
+	"dapo/ui/inspect"
+)
 
 func (c *Root) exportMask() {
 	it := c.Selected
 	if it == nil || it.Result == nil {
 		return
 	}
-	c.host.Download(inspect.ExportName(it, ".mask.png"), "image/png", it.Result.MaskPNG)
+	r := it.Result
+	data, err := render.MaskPNG(r.Mask, r.Size, r.Size)
+	if err != nil {
+		c.say("error", "mask PNG: %v", err)
+		return
+	}
+	c.host.Download(inspect.ExportName(it, ".mask.png"), "image/png", data)
 }
 
 func (c *Root) exportReport() {

@@ -79,13 +79,13 @@ func DefaultSettings() Settings {
 	return Settings{ImageThreshold: 0.5, Colormap: "jet", Alpha: 0.5, Disabled: map[string]bool{}}
 }
 
-// Options are the scoreapi options for it. Colormap and overlay are left
-// out: the app composes its own view (Compose), so scoring skips the
-// JPEG overlay.
+// Options are the scoreapi options for it. Colormap and images are left
+// out: the app composes its own view (Compose) and encodes the mask PNG
+// only on export, so a threshold move re-scores without PNG encoding.
 func (s Settings) Options(it *Item) (scoreapi.Options, error) {
 	it0 := s.ImageThreshold
 	alpha := 0.0
-	o := scoreapi.Options{ImageThreshold: &it0, Alpha: &alpha}
+	o := scoreapi.Options{ImageThreshold: &it0, Alpha: &alpha, NoImages: true}
 	if s.PixelThreshold > 0 {
 		pt := s.PixelThreshold
 		o.PixelThreshold = &pt

@@ -43,6 +43,7 @@ func (h *handler) handleScore(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
+	q.opts.NoImages = !q.maps
 	res, err := scoreapi.Score(data, q.opts)
 	if err != nil {
 		h.writeError(w, r, scoreError(err))

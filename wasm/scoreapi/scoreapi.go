@@ -40,6 +40,10 @@ type Options struct {
 	// Alpha blends the heatmap over the bundle's JPEG thumbnail when there
 	// is one (OverlayPNG); nil means 0.5, 0 skips the overlay.
 	Alpha *float64
+	// NoImages skips the PNGs (HeatmapPNG, MaskPNG, OverlayPNG stay nil):
+	// callers that only need the numbers and maps save the encoding, which
+	// at a bundle's original size costs more than the scoring.
+	NoImages bool
 }
 
 // DefectType is one defect class and its image-level probability.
@@ -180,6 +184,9 @@ func scoreBundle(b *bundle.Bundle, opts Options) (*Result, error) {
 			pc[p] = uint8(r.Subset.Classes[k])
 		}
 		out.PixelClass = pc
+	}
+	if opts.NoImages {
+		return out, nil
 	}
 	if err := out.render(b.JPEG, cm, alpha); err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -200,5 +201,32 @@ func TestOverlay(t *testing.T) {
 	}
 	if _, err := Score(data, Options{}); err == nil || !strings.Contains(err.Error(), "JPEG") {
 		t.Errorf("bad thumbnail: error %v", err)
+	}
+}
+
+// TestNoImages: skipping the PNGs changes nothing else.
+func TestNoImages(t *testing.T) {
+	data, err := bundletest.RandomBundle(3, bundletest.Shape{Grid: 5, Size: 40, E: 16, Classes: 4, Layers: 2, Width: 64, Height: 48})
+	if err != nil {
+		t.Fatal(err)
+	}
+	thr := 1.0
+	full, err := Score(data, Options{PixelThreshold: &thr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lean, err := Score(data, Options{PixelThreshold: &thr, NoImages: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lean.HeatmapPNG != nil || lean.MaskPNG != nil || lean.OverlayPNG != nil {
+		t.Errorf("NoImages still encoded PNGs")
+	}
+	if len(full.HeatmapPNG) == 0 || len(full.MaskPNG) == 0 {
+		t.Fatalf("default options encoded no PNGs")
+	}
+	full.HeatmapPNG, full.MaskPNG, full.OverlayPNG = nil, nil, nil
+	if !reflect.DeepEqual(full, lean) {
+		t.Errorf("NoImages changed the result:\n%+v\n%+v", full, lean)
 	}
 }
