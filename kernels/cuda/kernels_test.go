@@ -1,0 +1,294 @@
+//go:build dapocuda
+
+package cuda
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand"
+	"os"
+	"testing"
+
+	"dapo/kernels/cpu"
+)
+
+// openTest opens cuda:0 in the given precision. Without a GPU the test is
+// skipped, unless DAPO_REQUIRE_GPU=1 (the GPU bundle sets it), when it
+// fails.
+func openTest(t testing.TB, prec Precision) *Device {
+	t.Helper()
+	d, err := Open(0, prec)
+	if err != nil {
+		if errors.Is(err, ErrNoGPU) && os.Getenv("DAPO_REQUIRE_GPU") == "" {
+			t.Skip(err)
+		}
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// both runs fn on the device with cuBLAS and with the own kernels.
+func both(t *testing.T, prec Precision, fn func(t *testing.T, d *Device)) {
+	d := openTest(t, prec)
+	t.Run("blas", func(t *testing.T) {
+		if d.blas == nil {
+			t.Skip(d.GEMMBackend())
+		}
+		fn(t, d)
+	})
+	t.Run("own", func(t *testing.T) {
+		d2 := openTest(t, prec)
+		d2.DisableBLAS()
+		fn(t, d2)
+	})
+}
+
+func randSlice(r *rand.Rand, n int, scale float32) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = scale * float32(r.NormFloat64())
+	}
+	return x
+}
+
+// closeTo compares got with want: |got−want| ≤ atol + rtol·max|want|.
+func closeTo(t testing.TB, name string, got, want []float32, atol, rtol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d values, want %d", name, len(got), len(want))
+	}
+	var maxWant, maxDiff float64
+	at := -1
+	for i := range want {
+		maxWant = math.Max(maxWant, math.Abs(float64(want[i])))
+		d := math.Abs(float64(got[i]) - float64(want[i]))
+		if d > maxDiff || math.IsNaN(d) {
+			maxDiff, at = d, i
+		}
+	}
+	bound := atol + rtol*maxWant
+	if !(maxDiff <= bound) {
+		t.Errorf("%s: max |gpu−cpu| %.3g at %d (gpu %g, cpu %g) > %.3g", name, maxDiff, at, got[at], want[at], bound)
+	} else {
+		t.Logf("%s: max |gpu−cpu| %.3g (bound %.3g)", name, maxDiff, bound)
+	}
+}
+
+// run executes fn inside d.Do and fails on any device error.
+func run(t testing.TB, d *Device, fn func()) {
+	t.Helper()
+	if err := d.Do(func() error { fn(); d.Sync(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSgemmVsCPU(t *testing.T) {
+	for _, prec := range []Precision{F32, TF32} {
+		t.Run(prec.String(), func(t *testing.T) {
+			both(t, prec, func(t *testing.T, d *Device) {
+				r := rand.New(rand.NewSource(1))
+				shapes := [][3]int{{1, 1, 1}, {3, 5, 7}, {64, 64, 64}, {65, 63, 17}, {129, 257, 33}, {200, 96, 1024}, {1, 1000, 64}}
+				for _, s := range shapes {
+					for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+						m, n, k := s[0], s[1], s[2]
+						lda, ldb := k, n
+						if tr[0] {
+							lda = m
+						}
+						if tr[1] {
+							ldb = k
+						}
+						a, b := randSlice(r, m*k, 1), randSlice(r, k*n, 1)
+						c := randSlice(r, m*n, 1)
+						want := append([]float32(nil), c...)
+						cpu.Sgemm(tr[0], tr[1], m, n, k, 0.7, a, lda, b, ldb, 0.3, want, n)
+						var got []float32
+						run(t, d, func() {
+							da, db, dc := d.Upload(a), d.Upload(b), d.Upload(c)
+							d.Sgemm(tr[0], tr[1], m, n, k, 0.7, da, lda, db, ldb, 0.3, dc, n)
+							got = d.Download(dc)
+							d.Free(da)
+							d.Free(db)
+							d.Free(dc)
+						})
+						tol := 1e-6 * math.Sqrt(float64(k))
+						if prec == TF32 {
+							tol = 2e-3 * math.Sqrt(float64(k))
+						}
+						closeTo(t, fmt.Sprintf("%dx%dx%d t%v", m, n, k, tr), got, want, tol, 0)
+					}
+				}
+			})
+		})
+	}
+}
+
+func TestElementwiseVsCPU(t *testing.T) {
+	d := openTest(t, F32)
+	r := rand.New(rand.NewSource(2))
+	for _, n := range []int{1, 31, 1000, 100003} {
+		x := randSlice(r, n, 3)
+		dy := randSlice(r, n, 1)
+		dx0 := randSlice(r, n, 1)
+		var gq, gg, gqb, ggb []float32
+		run(t, d, func() {
+			b := d.Upload(x)
+			d.QuickGELU(b, n)
+			gq = d.Download(b)
+			d.CopyIn(b, x)
+			d.GELU(b, n)
+			gg = d.Download(b)
+			px, pdy, pdx := d.Upload(x), d.Upload(dy), d.Upload(dx0)
+			d.QuickGELUBackward(pdx, pdy, px, n)
+			gqb = d.Download(pdx)
+			d.CopyIn(pdx, dx0)
+			d.GELUBackward(pdx, pdy, px, n)
+			ggb = d.Download(pdx)
+		})
+		wq := append([]float32(nil), x...)
+		cpu.QuickGELU(wq)
+		wg := append([]float32(nil), x...)
+		cpu.GELU(wg)
+		wqb := append([]float32(nil), dx0...)
+		cpu.QuickGELUBackward(wqb, dy, x)
+		wgb := append([]float32(nil), dx0...)
+		cpu.GELUBackward(wgb, dy, x)
+		closeTo(t, fmt.Sprintf("quickgelu n=%d", n), gq, wq, 1e-6, 1e-6)
+		closeTo(t, fmt.Sprintf("gelu n=%d", n), gg, wg, 1e-6, 1e-6)
+		closeTo(t, fmt.Sprintf("quickgelu backward n=%d", n), gqb, wqb, 1e-6, 1e-6)
+		closeTo(t, fmt.Sprintf("gelu backward n=%d", n), ggb, wgb, 1e-6, 1e-6)
+	}
+}
+
+func TestLayerNormSoftmaxVsCPU(t *testing.T) {
+	d := openTest(t, F32)
+	r := rand.New(rand.NewSource(3))
+	for _, s := range [][2]int{{1, 1}, {3, 7}, {17, 64}, {50, 1024}, {9, 1031}} {
+		rows, w := s[0], s[1]
+		x := randSlice(r, rows*w, 2)
+		for i := range x {
+			x[i] += 0.5
+		}
+		wt, bs := randSlice(r, w, 1), randSlice(r, w, 1)
+		dy, dx0 := randSlice(r, rows*w, 1), randSlice(r, rows*w, 1)
+		var gy, gdx, gsm, gsb, gl2 []float32
+		run(t, d, func() {
+			bx, bw, bb := d.Upload(x), d.Upload(wt), d.Upload(bs)
+			by := d.Alloc(rows * w)
+			d.LayerNorm(by, bx, rows, w, bw, bb, LayerNormEps)
+			gy = d.Download(by)
+			bdy, bdx := d.Upload(dy), d.Upload(dx0)
+			d.LayerNormBackward(bdx, bdy, bx, rows, w, bw, LayerNormEps)
+			gdx = d.Download(bdx)
+			d.CopyIn(by, x)
+			d.SoftmaxRows(by, rows, w)
+			gsm = d.Download(by)
+			d.CopyIn(bdx, dx0)
+			d.SoftmaxRowsBackward(bdx, bdy, by, rows, w)
+			gsb = d.Download(bdx)
+			d.CopyIn(by, x)
+			d.L2Normalize(by, rows, w)
+			gl2 = d.Download(by)
+		})
+		wy := make([]float32, rows*w)
+		cpu.LayerNorm(wy, x, rows, w, wt, bs, cpu.LayerNormEps)
+		wdx := append([]float32(nil), dx0...)
+		cpu.LayerNormBackward(wdx, dy, x, rows, w, wt, cpu.LayerNormEps)
+		wsm := append([]float32(nil), x...)
+		cpu.SoftmaxRows(wsm, rows, w)
+		wsb := append([]float32(nil), dx0...)
+		cpu.SoftmaxRowsBackward(wsb, dy, wsm, rows, w)
+		wl2 := append([]float32(nil), x...)
+		cpu.L2Normalize(wl2, rows, w)
+		name := fmt.Sprintf("%dx%d", rows, w)
+		closeTo(t, "layernorm "+name, gy, wy, 1e-6, 1e-6)
+		closeTo(t, "layernorm backward "+name, gdx, wdx, 1e-5, 1e-6)
+		closeTo(t, "softmax "+name, gsm, wsm, 1e-7, 1e-6)
+		closeTo(t, "softmax backward "+name, gsb, wsb, 1e-6, 1e-6)
+		closeTo(t, "l2 "+name, gl2, wl2, 1e-7, 1e-6)
+	}
+}
+
+func TestAttentionVsCPU(t *testing.T) {
+	d := openTest(t, F32)
+	r := rand.New(rand.NewSource(4))
+	// batch, seq, width, heads: golden-like, odd lengths, ViT-L head dim 64,
+	// head dim 128, the text tower's 81 and CLIP's 77 tokens.
+	for _, s := range [][4]int{{1, 1, 8, 1}, {2, 30, 64, 4}, {2, 81, 32, 4}, {3, 77, 96, 12}, {1, 257, 128, 2}, {2, 33, 256, 2}} {
+		for _, causal := range []bool{false, true} {
+			b, l, w, h := s[0], s[1], s[2], s[3]
+			qkv := randSlice(r, b*l*3*w, 1)
+			dout := randSlice(r, b*l*w, 1)
+			dqkv0 := randSlice(r, b*l*3*w, 1)
+			var gout, gd []float32
+			run(t, d, func() {
+				bq, bo := d.Upload(qkv), d.Alloc(b*l*w)
+				d.Attention(bo, Buf{}, bq, b, l, w, h, causal)
+				gout = d.Download(bo)
+				bdo, bdq := d.Upload(dout), d.Upload(dqkv0)
+				d.AttentionBackward(bdq, bdo, bq, b, l, w, h, causal)
+				gd = d.Download(bdq)
+			})
+			wout := make([]float32, b*l*w)
+			cpu.Attention(wout, qkv, b, l, w, h, causal)
+			wd := append([]float32(nil), dqkv0...)
+			cpu.AttentionBackward(wd, dout, qkv, b, l, w, h, causal)
+			name := fmt.Sprintf("b%d l%d w%d h%d causal=%v", b, l, w, h, causal)
+			closeTo(t, "attention "+name, gout, wout, 2e-6, 1e-6)
+			closeTo(t, "attention backward "+name, gd, wd, 1e-5, 1e-6)
+		}
+	}
+}
+
+func TestPromptOpsVsCPU(t *testing.T) {
+	d := openTest(t, F32)
+	r := rand.New(rand.NewSource(5))
+	b, l, w, n := 3, 11, 13, 4
+	x := randSlice(r, b*l*w, 1)
+	tok := randSlice(r, n*w, 1)
+	var ins, rem, bl, dtok, dxb []float32
+	dx := randSlice(r, b*(l+n)*w, 1)
+	dt0 := randSlice(r, n*w, 1)
+	run(t, d, func() {
+		bx, bt := d.Upload(x), d.Upload(tok)
+		bi := d.Alloc(b * (l + n) * w)
+		d.InsertAfterFirst(bi, bx, bt, b, l, w, n)
+		ins = d.Download(bi)
+		br := d.Alloc(b * l * w)
+		d.RemoveAfterFirst(br, bi, b, l+n, w, n)
+		rem = d.Download(br)
+		d.BlendRows(bi, bt, b, l+n, w, n, 0.01)
+		bl = d.Download(bi)
+		bdx, bdt := d.Upload(dx), d.Upload(dt0)
+		d.BlendRowsBackward(bdx, bdt, b, l+n, w, n, 0.01)
+		dtok, dxb = d.Download(bdt), d.Download(bdx)
+	})
+	// CPU reference written out (server/dapo's helpers are unexported).
+	want := make([]float32, 0, b*(l+n)*w)
+	for s := 0; s < b; s++ {
+		seq := x[s*l*w : (s+1)*l*w]
+		want = append(want, seq[:w]...)
+		want = append(want, tok...)
+		want = append(want, seq[w:]...)
+	}
+	closeTo(t, "insert", ins, want, 0, 0)
+	closeTo(t, "remove", rem, x, 0, 0)
+	wbl := append([]float32(nil), want...)
+	wdt := append([]float32(nil), dt0...)
+	wdx := append([]float32(nil), dx...)
+	for s := 0; s < b; s++ {
+		for j := 0; j < n; j++ {
+			for c := 0; c < w; c++ {
+				i := (s*(l+n)+1+j)*w + c
+				wbl[i] = 0.01*wbl[i] + 0.99*tok[j*w+c]
+				wdt[j*w+c] += 0.99 * dx[i]
+				wdx[i] *= 0.01
+			}
+		}
+	}
+	closeTo(t, "blend", bl, wbl, 1e-7, 0)
+	closeTo(t, "blend backward tokens", dtok, wdt, 1e-6, 0)
+	closeTo(t, "blend backward rows", dxb, wdx, 1e-7, 0)
+}
