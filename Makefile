@@ -10,7 +10,7 @@ BIN     := bin/dapo
 DEMO    ?= build/demo
 GOFILES := $(shell find . -name '*.go' -not -path './build/*' -not -path './bin/*')
 
-.PHONY: all build test test-deps vet fmt-check wasm-check wasm ui worker demo bench fuzz clean help
+.PHONY: all build test test-deps vet fmt-check wasm-check wasm ui worker demo bench fuzz cuda-check gpu-bundle clean help
 
 all: build
 
@@ -59,6 +59,12 @@ demo: build ## synthetic data, random backbone, train on A, test zero-shot on B,
 bench: build ## Go benchmarks beside PyTorch on this machine -> docs/benchmarks.md
 	./scripts/ensure-packages.sh python3-torch
 	./scripts/bench.sh $(BIN) docs/benchmarks.md
+
+cuda-check: ## compile-check the CUDA backend (-tags dapocuda) without a GPU; caches Debian's CUDA 11.8 SDK once
+	./scripts/cuda-check.sh
+
+gpu-bundle: ## build/gpu-bundle: CUDA test binaries, golden data, PyTorch script and run.sh for a GPU machine (< 64 MiB)
+	./scripts/gpu-bundle.sh build/gpu-bundle
 
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	./scripts/fuzz.sh $${FUZZTIME:-30s}
