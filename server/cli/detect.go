@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"dapo/server/dapo"
+	"dapo/server/device"
 	"dapo/server/hub"
 	"dapo/server/inference"
 	"dapo/shared/imaging"
@@ -32,6 +33,7 @@ type detectFlags struct {
 	imageSize         int
 	maxPixels         int64
 	batch             int
+	dev               *deviceFlags
 }
 
 func (f *detectFlags) register(cmd *cobra.Command) {
@@ -42,6 +44,7 @@ func (f *detectFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.imageSize, "image-size", 0, "model input size in pixels (default: the checkpoint's)")
 	fl.Int64Var(&f.maxPixels, "max-pixels", imaging.DefaultMaxPixels, "refuse images with more pixels than this")
 	fl.IntVar(&f.batch, "batch", 4, "images per forward pass")
+	f.dev = addDeviceFlags(cmd)
 }
 
 // open loads the checkpoint and the backbone into a detector.
@@ -67,10 +70,20 @@ func (f *detectFlags) open(cmd *cobra.Command, defects []string) (*inference.Det
 	if len(f.defects) > 0 {
 		defects = f.defects
 	}
-	return inference.New(cmd.Context(), dir, ck, inference.Options{
+	opts := inference.Options{
 		Defects: cleanWords(defects), ImageSize: f.imageSize,
 		TextCacheDir: filepath.Join(cache, "text"), Limits: imaging.Limits{MaxPixels: f.maxPixels},
-	})
+	}
+	// The CPU runs server/clip's towers; another device gets a backend
+	// for the vision side (text features are computed once, on the CPU).
+	if spec, _, err := f.dev.spec(); err != nil {
+		return nil, err
+	} else if spec.Kind != device.CPU {
+		if opts.Backend, opts.Release, err = f.dev.open(); err != nil {
+			return nil, err
+		}
+	}
+	return inference.New(cmd.Context(), dir, ck, opts)
 }
 
 func cleanWords(words []string) []string {

@@ -28,6 +28,22 @@ func addDeviceFlags(cmd *cobra.Command) *deviceFlags {
 	}
 	cmd.Flags().StringVar(&f.device, "device", "cpu", help)
 	cmd.Flags().StringVar(&f.precision, "precision", "f32", "GPU matrix products: f32 (exact, golden parity) or tf32 (tensor cores)")
+	// Check the flags before the command reads any input or model, so a
+	// build without CUDA says so at once.
+	prev := cmd.PreRunE
+	cmd.PreRunE = func(c *cobra.Command, args []string) error {
+		s, _, err := f.spec()
+		if err != nil {
+			return err
+		}
+		if s.Kind == device.CUDA && !device.CUDABuilt() {
+			return fmt.Errorf("--device %s: %w", s, device.ErrNoCUDABuild)
+		}
+		if prev != nil {
+			return prev(c, args)
+		}
+		return nil
+	}
 	return f
 }
 

@@ -41,3 +41,33 @@ func TestDeviceFlags(t *testing.T) {
 		t.Fatalf("--device tpu: %v", err)
 	}
 }
+
+// TestDeviceCommands: every command that runs the towers takes --device
+// and, in a build without CUDA, refuses a GPU with the rebuild hint before
+// loading anything; training refuses a GPU in every build for now.
+func TestDeviceCommands(t *testing.T) {
+	for _, args := range [][]string{
+		{"detect", "x.png", "--checkpoint", "c", "--model", "m", "--out", t.TempDir()},
+		{"features", "x.png", "--checkpoint", "c", "--model", "m", "--out", t.TempDir()},
+		{"serve", "--checkpoint", "c", "--model", "m"},
+		{"test", "--format", "mvtec", "--root", "r", "--checkpoint", "c", "--model", "m", "--out", t.TempDir()},
+		{"calibrate", "--format", "mvtec", "--root", "r", "--checkpoint", "c", "--model", "m"},
+		{"train", "--format", "mvtec", "--root", "r", "--model", "m", "--out", t.TempDir()},
+	} {
+		msg, err := runCLI(t, append(args, "--device", "cuda:0")...)
+		if err == nil {
+			t.Errorf("%s --device cuda:0 succeeded:\n%s", args[0], msg)
+			continue
+		}
+		want := "built without CUDA support"
+		if device.CUDABuilt() {
+			want = "--device"
+			if args[0] == "train" {
+				want = "training on a GPU is not available yet"
+			}
+		}
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%s --device cuda:0: %v, want it to mention %q", args[0], err, want)
+		}
+	}
+}

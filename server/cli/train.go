@@ -11,6 +11,7 @@ import (
 
 	"dapo/server/clip"
 	"dapo/server/dapo"
+	"dapo/server/device"
 	"dapo/server/train"
 	"dapo/server/weights"
 	"dapo/shared/imaging"
@@ -27,6 +28,7 @@ func newTrainCmd() *cobra.Command {
 		localW, imageW   float64
 		betas            []float64
 	)
+	var dev *deviceFlags
 	cmd := &cobra.Command{
 		Use:   "train --format FORMAT --root DIR --model DIR --out DIR",
 		Short: "Learn DAPO's prompts and adapters on a labelled dataset (the backbone stays frozen)",
@@ -66,6 +68,14 @@ resize count, soft edges become background), as train.py does;
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.Format == "" || o.Root == "" || model == "" {
 				return fmt.Errorf("--format, --root and --model are required")
+			}
+			if spec, _, err := dev.spec(); err != nil {
+				return err
+			} else if spec.Kind != device.CPU {
+				// The towers run on a GPU backend, but the training head
+				// (similarity, softmax, upsampling, losses) has no fused
+				// device op yet; host copies of the maps would dominate.
+				return fmt.Errorf("--device %s: training on a GPU is not available yet (the device-side head and losses are missing); train with --device cpu", spec)
 			}
 			var err error
 			if o.ModelDir, err = resolveModel(model); err != nil {
@@ -151,6 +161,7 @@ resize count, soft edges become background), as train.py does;
 	f.Float64Var(&imageW, "image-weight", 1, "weight of the image loss")
 	f.StringVar(&o.MaskMode, "mask-mode", train.MaskReference, `target mask binarisation: "reference" or "threshold"`)
 	f.Int64Var(&maxPixels, "max-pixels", imaging.DefaultMaxPixels, "refuse images with more pixels than this")
+	dev = addDeviceFlags(cmd)
 	return cmd
 }
 

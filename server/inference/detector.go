@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"dapo/server/clip"
+	"dapo/server/compute"
 	"dapo/server/dapo"
 	"dapo/server/weights"
 	"dapo/shared/imaging"
@@ -29,6 +30,11 @@ type Options struct {
 	TextCacheDir string
 	// Limits bounds decoded images.
 	Limits imaging.Limits
+	// Backend, when set, runs the vision side there (a GPU from
+	// server/device); nil runs server/clip's CPU towers. Release, if set,
+	// is called by Close to give the backend back.
+	Backend compute.Backend
+	Release func() error
 }
 
 // Detector is a loaded checkpoint on a loaded backbone.
@@ -39,6 +45,7 @@ type Detector struct {
 	Text     [][]float32 // class text features, normal first
 	Limits   imaging.Limits
 	vision   *clip.Vision
+	device   *deviceVision // nil: the CPU towers
 }
 
 // New loads the backbone folder for the checkpoint and prepares the text
@@ -58,6 +65,9 @@ func New(ctx context.Context, backboneDir string, ck *dapo.Checkpoint, opts Opti
 	d, err := newDetector(ctx, bb, ck, cfg, opts)
 	if err != nil {
 		bb.Close()
+		if opts.Release != nil {
+			opts.Release()
+		}
 		return nil, err
 	}
 	return d, nil
@@ -85,7 +95,13 @@ func newDetector(ctx context.Context, bb *weights.Backbone, ck *dapo.Checkpoint,
 	for i := range text {
 		text[i] = feats[i*e : (i+1)*e]
 	}
-	return &Detector{Config: cfg, Backbone: bb, Params: ck.Params, Text: text, Limits: opts.Limits, vision: clip.NewVision(bb.Weights)}, nil
+	d := &Detector{Config: cfg, Backbone: bb, Params: ck.Params, Text: text, Limits: opts.Limits, vision: clip.NewVision(bb.Weights)}
+	if opts.Backend != nil {
+		if d.device, err = newDeviceVision(d, opts.Backend, opts.Release); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
 }
 
 // compatible checks that a checkpoint's parameters fit the backbone.
@@ -108,7 +124,15 @@ func compatible(want, got clip.Config) error {
 }
 
 // Close releases the backbone.
-func (d *Detector) Close() error { return d.Backbone.Close() }
+func (d *Detector) Close() error {
+	err := d.Backbone.Close()
+	if d.device != nil && d.device.release != nil {
+		if rerr := d.device.release(); err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
 
 // Classes lists the class names: "normal", then the defect words.
 func (d *Detector) Classes() []string { return d.Config.ClassNames() }
@@ -127,7 +151,13 @@ type Features struct {
 
 // Encode runs the vision side on preprocessed images ([B,3,S,S]).
 func (d *Detector) Encode(ctx context.Context, pixels []float32, batch int) ([]Features, error) {
-	out, err := dapo.EncodeImage(ctx, d.Config, d.vision, d.Params, pixels, batch, nil)
+	var out *dapo.ImageFeatures
+	var err error
+	if d.device != nil {
+		out, err = d.device.encode(ctx, d.Config, pixels, batch)
+	} else {
+		out, err = dapo.EncodeImage(ctx, d.Config, d.vision, d.Params, pixels, batch, nil)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,34 @@
+package inference
+
+import (
+	"context"
+	"fmt"
+
+	"dapo/server/compute"
+	"dapo/server/compute/bind"
+	"dapo/server/dapo"
+)
+
+// deviceVision runs the vision side on a compute backend (a GPU): the
+// tower's weights and the visual prompts and adapters are uploaded once.
+type deviceVision struct {
+	tower   *compute.VisionTower
+	prompts *bind.Prompts
+	release func() error
+}
+
+func newDeviceVision(d *Detector, be compute.Backend, release func() error) (*deviceVision, error) {
+	tower, err := bind.Vision(be, d.Backbone.Weights)
+	if err != nil {
+		return nil, fmt.Errorf("vision tower on %s: %w", be.Name(), err)
+	}
+	prompts, err := bind.UploadPrompts(be, d.Params)
+	if err != nil {
+		return nil, fmt.Errorf("prompts on %s: %w", be.Name(), err)
+	}
+	return &deviceVision{tower: tower, prompts: prompts, release: release}, nil
+}
+
+func (v *deviceVision) encode(ctx context.Context, c dapo.Config, pixels []float32, batch int) (*dapo.ImageFeatures, error) {
+	return bind.EncodeImage(ctx, c, v.tower, v.prompts, pixels, batch)
+}
