@@ -101,7 +101,7 @@ func (s *Server) decode(name string, data []byte) (*inference.Image, error) {
 	if errors.Is(err, imaging.ErrTooLarge) || errors.Is(err, imaging.ErrUnsupportedFormat) {
 		return nil, err
 	}
-	return nil, &apiError{http.StatusUnprocessableEntity, CodeInvalidImage, err}
+	return nil, &apiError{Status: http.StatusUnprocessableEntity, Code: CodeInvalidImage, Err: err}
 }
 
 // encode decodes and encodes one image on the caller's worker.
@@ -206,7 +206,7 @@ func (s *Server) parseDetectQuery(r *http.Request) (detectQuery, error) {
 			}
 		}
 		if q.subset, err = s.det.SubsetIndices(words); err != nil {
-			return q, &apiError{http.StatusBadRequest, CodeUnknownSubset, err}
+			return q, &apiError{Status: http.StatusBadRequest, Code: CodeUnknownSubset, Err: err}
 		}
 	}
 	return q, nil

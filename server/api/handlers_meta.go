@@ -65,7 +65,7 @@ func (s *Server) handleText(w http.ResponseWriter, r *http.Request) {
 				return ctx.Err()
 			}
 			// Words the tokenizer or the prompt templates cannot take.
-			return &apiError{http.StatusBadRequest, CodeBadRequest, fmt.Errorf("text features: %w", err)}
+			return &apiError{Status: http.StatusBadRequest, Code: CodeBadRequest, Err: fmt.Errorf("text features: %w", err)}
 		}
 		e := bb.Config.EmbedDim
 		resp.Classes = cfg.ClassNames()

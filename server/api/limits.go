@@ -51,7 +51,7 @@ func (s *Server) runModel(ctx context.Context, fn func(ctx context.Context) erro
 	release, err := s.pool.acquire(ctx)
 	if errors.Is(err, errBusy) {
 		s.metrics.rejected.Add(1)
-		return &apiError{http.StatusServiceUnavailable, CodeBusy, err}
+		return &apiError{Status: http.StatusServiceUnavailable, Code: CodeBusy, Err: err}
 	}
 	if err != nil {
 		return s.noteTimeout(err)

@@ -63,7 +63,7 @@ func scoreError(err error) error {
 	if strings.HasPrefix(err.Error(), "dapo: internal error") {
 		return err
 	}
-	return &apiError{http.StatusUnprocessableEntity, CodeInvalidBundle, err}
+	return &apiError{Status: http.StatusUnprocessableEntity, Code: CodeInvalidBundle, Err: err}
 }
 
 // readBundle returns the bundle bytes from a raw application/octet-stream
@@ -229,7 +229,7 @@ func queryFloat(vals map[string][]string, name string) (v float64, ok bool, err 
 func (q query) check(data []byte) error {
 	f, err := safetensors.Parse(data)
 	if err != nil {
-		return &apiError{http.StatusUnprocessableEntity, CodeInvalidBundle, fmt.Errorf("bundle: decode: %w", err)}
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: CodeInvalidBundle, Err: fmt.Errorf("bundle: decode: %w", err)}
 	}
 	var m struct {
 		FeatureLayers []int    `json:"feature_layers"`
