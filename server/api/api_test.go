@@ -21,9 +21,8 @@ import (
 	"testing"
 	"time"
 
-	"dapo/server/dapo"
+	"dapo/server/dapo/dapotest"
 	"dapo/server/inference"
-	"dapo/server/weights"
 	"dapo/shared/bundle"
 	"dapo/shared/golden"
 	"dapo/shared/imaging"
@@ -40,31 +39,10 @@ var detector = sync.OnceValues(func() (*inference.Detector, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(g.Path("golden.json"))
+	ck, err := dapotest.Checkpoint(g)
 	if err != nil {
 		return nil, err
 	}
-	var doc struct {
-		DAPOConfig json.RawMessage `json:"dapo_config"`
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		return nil, err
-	}
-	cfg, err := dapo.ParseConfig(doc.DAPOConfig)
-	if err != nil {
-		return nil, err
-	}
-	bb, err := weights.Open(g.Dir, weights.Options{ImageSize: cfg.ImageSize})
-	if err != nil {
-		return nil, err
-	}
-	bbCfg, id := bb.Config, bb.ID
-	bb.Close()
-	params, err := dapo.ImportReference(g.Path("reference_checkpoint.pth"), cfg, bbCfg)
-	if err != nil {
-		return nil, err
-	}
-	ck := &dapo.Checkpoint{Meta: dapo.Meta{Config: cfg, Backbone: dapo.BackboneInfo{ID: id, Config: bbCfg}}, Params: params}
 	return inference.New(context.Background(), g.Dir, ck, inference.Options{Limits: imaging.Limits{MaxPixels: 1 << 22}})
 })
 

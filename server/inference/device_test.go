@@ -2,13 +2,11 @@ package inference
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"testing"
 
 	"dapo/server/compute"
-	"dapo/server/dapo"
-	"dapo/server/weights"
+	"dapo/server/dapo/dapotest"
 	"dapo/shared/golden"
 	"dapo/shared/imaging"
 	"dapo/shared/scoring"
@@ -20,31 +18,7 @@ import (
 // from the golden PNGs.
 func TestBackendGolden(t *testing.T) {
 	set := golden.Load(t)
-	raw, err := os.ReadFile(set.Path("golden.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		DAPOConfig json.RawMessage `json:"dapo_config"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := dapo.ParseConfig(doc.DAPOConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bb, err := weights.Open(set.Dir, weights.Options{ImageSize: cfg.ImageSize})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bbCfg, id := bb.Config, bb.ID
-	bb.Close()
-	params, err := dapo.ImportReference(set.Path("reference_checkpoint.pth"), cfg, bbCfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ck := &dapo.Checkpoint{Meta: dapo.Meta{Config: cfg, Backbone: dapo.BackboneInfo{ID: id, Config: bbCfg}}, Params: params}
+	ck := dapotest.MustCheckpoint(t, set)
 	released := false
 	det, err := New(context.Background(), set.Dir, ck, Options{
 		Limits:  imaging.Limits{MaxPixels: 1 << 22},
