@@ -36,7 +36,7 @@ for f in model_config.json golden.json tolerances.json backbone.safetensors dapo
 done
 
 cp scripts/bench_torch_gpu.py "$out/"
-cp kernels/cuda/src/dapo.cu "$out/"
+cp kernels/cuda/src/dapo.cu kernels/cuda/src/head.cu "$out/"
 cat >"$out/run.sh" <<'RUN'
 #!/usr/bin/env bash
 # run.sh — the GPU check. Results go to $OUT (default ./results): one log
@@ -66,8 +66,8 @@ export LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}:/usr/local/cuda/lib64:$torchlib:$nvl
 # Timeouts sum to 470 s, inside the 8-minute budget.
 step device          20 bin/device.test -test.v
 step kernels         90 bin/cuda.test -test.v
-step golden-gpu      90 bin/gpu.test -test.v -test.run 'TestGolden|TestMatchesCPU|TestTowerBackward'
-step bench-go       140 bin/gpu.test -test.run '^$' -test.bench 'ViTL14' -test.benchtime 3x -test.v
+step golden-gpu      90 bin/gpu.test -test.v -test.run 'TestGolden|TestMatchesCPU|TestTowerBackward|TestHeadMatchesCPU'
+step bench-go       140 bin/gpu.test -test.run '^$' -test.bench 'ViTL14|Head' -test.benchtime 3x -test.v
 step bench-torch    120 python3 bench_torch_gpu.py --iters 3 --out "$out/torch.json"
 step dapo-starts     10 bin/dapo --help
 echo "done; see $summary" >&2

@@ -65,4 +65,7 @@ type Backend interface {
 	PatchUnfold(patches, pixels Tensor, batch, size, patch int) // [B,3,S,S] → [B·G²,3p²]
 	VisionAssemble(x, emb, cls, pos Tensor, batch, g2, width int)
 	EmbedTokens(x, table Tensor, ids [][]int, pos Tensor, width int) // pos may be nil
+
+	// The fused loss head of the training step (head.go).
+	HeadBackend
 }

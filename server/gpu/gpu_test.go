@@ -49,3 +49,10 @@ func TestMatchesCPU(t *testing.T) {
 func TestTowerBackward(t *testing.T) {
 	bindtest.TowerBackward(t, openTest(t, cuda.F32), 1e-6, 1e-5)
 }
+
+// TestHeadMatchesCPU: the fused loss head (forward and backward) on the
+// GPU against compute.CPU's, on random shapes (odd sizes and the default
+// 37→518 geometry).
+func TestHeadMatchesCPU(t *testing.T) {
+	bindtest.HeadMatchesCPU(t, openTest(t, cuda.F32), 1e-6, 1e-5)
+}

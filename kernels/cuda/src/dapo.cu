@@ -688,3 +688,7 @@ extern "C" __global__ void drop_cls(float* out, const float* x, int B, int L, in
         out[e] = x[((size_t)b * L + 1 + i) * W + c];
     }
 }
+
+// ------------------------------------------------------------ loss head
+
+#include "head.cu"
