@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """PyTorch side of `make bench`: the CLIP vision tower with random weights,
-batch 1, timed the same way as `dapo bench vision` (median seconds per image).
+batch 1, timed the same way as `dapo bench vision` (median seconds per image);
+with --text the text tower's blocks over DAPO's prompt batch, timed like
+`dapo bench text`; with --sgemm N the BLAS SGEMM rate at N×N×N (torch.mm,
+OpenBLAS in Debian's python3-torch).
 
 The tower is written out here (conv1, class token, positional embedding,
 ln_pre, pre-LN blocks with nn.MultiheadAttention and QuickGELU, ln_post, proj)
@@ -21,6 +24,14 @@ CONFIGS = {
     "ViT-B-32": dict(width=768, layers=12, patch=32, image=224, embed=512),
     "ViT-L-14": dict(width=1024, layers=24, patch=14, image=224, embed=768),
     "ViT-L-14-336": dict(width=1024, layers=24, patch=14, image=336, embed=768),
+}
+
+# Text towers (open_clip): width and layers; heads are width/64.
+TEXT = {
+    "ViT-B-16": dict(width=512, layers=12),
+    "ViT-B-32": dict(width=512, layers=12),
+    "ViT-L-14": dict(width=768, layers=12),
+    "ViT-L-14-336": dict(width=768, layers=12),
 }
 
 
@@ -70,13 +81,21 @@ def main():
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--n", type=int, default=5)
     p.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
+    p.add_argument("--text", action="store_true", help="time the text tower's blocks over --sequences × --tokens (no mask, as DAPO's prompt encoder)")
+    p.add_argument("--sequences", type=int, default=211)
+    p.add_argument("--tokens", type=int, default=81)
+    p.add_argument("--sgemm", type=int, default=0, metavar="N", help="time an N×N×N float32 matrix product instead")
     a = p.parse_args()
     # Debian's torch may start with one thread: use every core, as the Go
     # side does, unless told otherwise.
     torch.set_num_threads(a.threads or os.cpu_count())
+    if a.sgemm:
+        return bench_sgemm(a)
     name = a.config.removesuffix("-quickgelu")
     if name not in CONFIGS:
         p.error("unknown config %r" % a.config)
+    if a.text:
+        return bench_text(a, name)
     cfg = dict(CONFIGS[name])
     if a.image_size:
         cfg["image"] = a.image_size
@@ -94,6 +113,42 @@ def main():
         "config": a.config, "image_size": cfg["image"], "batch": a.batch,
         "threads": torch.get_num_threads(), "torch": torch.__version__,
         "median_seconds_per_image": statistics.median(times),
+    }))
+
+
+def timed(f, n):
+    """Median seconds of n calls of f after one warm-up."""
+    with torch.no_grad():
+        f()
+        times = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            f()
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def bench_text(a, name):
+    cfg = TEXT[name]
+    torch.manual_seed(0)
+    blocks = nn.Sequential(*[Block(cfg["width"]) for _ in range(cfg["layers"])]).eval()
+    x = torch.randn(a.tokens, a.sequences, cfg["width"])  # sequence-first, as nn.MultiheadAttention
+    med = timed(lambda: blocks(x), a.n)
+    print(json.dumps({
+        "config": a.config, "sequences": a.sequences, "tokens": a.tokens,
+        "threads": torch.get_num_threads(), "torch": torch.__version__,
+        "median_seconds": med,
+    }))
+
+
+def bench_sgemm(a):
+    n = a.sgemm
+    torch.manual_seed(0)
+    x, y = torch.randn(n, n), torch.randn(n, n)
+    med = timed(lambda: torch.mm(x, y), a.n)
+    print(json.dumps({
+        "n": n, "threads": torch.get_num_threads(), "torch": torch.__version__,
+        "median_seconds": med, "gflops_per_second": 2 * n**3 / med / 1e9,
     }))
 
 

@@ -9,11 +9,12 @@ import "math"
 //	f'(x) = σ(1.702x)·(1 + 1.702x·(1−σ(1.702x)))
 func QuickGELUBackward(dx, dy, xPre []float32) {
 	dy, xPre = dy[:len(dx)], xPre[:len(dx)]
-	for i, v := range xPre {
-		x := float64(v)
-		s := 1 / (1 + math.Exp(-1.702*x))
-		dx[i] += dy[i] * float32(s*(1+1.702*x*(1-s)))
-	}
+	vk := vecAuto()
+	const seg = 4096
+	parallelRows(ceilDiv(len(dx), seg), seg, func(r0, r1 int) {
+		lo, hi := r0*seg, min(r1*seg, len(dx))
+		vk.quickGELUGrad(dx[lo:hi], dy[lo:hi], xPre[lo:hi])
+	})
 }
 
 // GELUBackward adds dy⊙f'(xPre) to dx for the exact (erf) GELU:

@@ -41,8 +41,8 @@ func attendHeadBackward(dqkv, dout, qkv, probs, dprobs []float32, seq, width, hd
 	// Recompute P exactly as the forward does.
 	headProbs(probs, q, k, ld, seq, hd, scale, causal)
 
-	Sgemm(true, false, seq, hd, seq, 1, probs, seq, do, width, 1, dv, ld)
-	Sgemm(false, true, seq, seq, hd, 1, do, width, v, ld, 0, dprobs, seq)
+	sgemmSerial(true, false, seq, hd, seq, 1, probs, seq, do, width, 1, dv, ld)
+	sgemmSerial(false, true, seq, seq, hd, 1, do, width, v, ld, 0, dprobs, seq)
 	// Softmax backward in place: dprobs becomes the score gradient dS.
 	// The scale of the scores is folded into the two products below.
 	for i := 0; i < seq; i++ {
@@ -57,6 +57,6 @@ func attendHeadBackward(dqkv, dout, qkv, probs, dprobs []float32, seq, width, hd
 			d[j] = pj * (d[j] - dd)
 		}
 	}
-	Sgemm(false, false, seq, hd, seq, scale, dprobs, seq, k, ld, 1, dq, ld)
-	Sgemm(true, false, seq, hd, seq, scale, dprobs, seq, q, ld, 1, dk, ld)
+	sgemmSerial(false, false, seq, hd, seq, scale, dprobs, seq, k, ld, 1, dq, ld)
+	sgemmSerial(true, false, seq, hd, seq, scale, dprobs, seq, q, ld, 1, dk, ld)
 }

@@ -16,8 +16,34 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 func Linear(y, x []float32, rows, in, out int, w, bias []float32) {
 	Sgemm(false, true, rows, out, in, 1, x, in, w, in, 0, y, out)
 	if bias != nil {
-		AddBiasRows(y, rows, out, bias)
+		addBiasParallel(y, nil, rows, out, bias)
 	}
+}
+
+// LinearResidual adds a projection into the residual stream in place:
+// y[rows,out] += x[rows,in]·Wᵀ + bias (bias may be nil). The product
+// accumulates straight into y (beta 1), which saves a buffer and a pass
+// over it.
+func LinearResidual(y, x []float32, rows, in, out int, w, bias []float32) {
+	Sgemm(false, true, rows, out, in, 1, x, in, w, in, 1, y, out)
+	if bias != nil {
+		addBiasParallel(y, nil, rows, out, bias)
+	}
+}
+
+// addBiasParallel sets x[r] += y[r] + bias for every row r of x[rows,cols]
+// (y may be nil), across the cores.
+func addBiasParallel(x, y []float32, rows, cols int, bias []float32) {
+	vk := vecAuto()
+	parallelRows(rows, cols, func(r0, r1 int) {
+		for r := r0; r < r1; r++ {
+			var yr []float32
+			if y != nil {
+				yr = y[r*cols : (r+1)*cols]
+			}
+			vk.addBias2(x[r*cols:(r+1)*cols], yr, bias)
+		}
+	})
 }
 
 // MatMul computes y[rows,out] = x[rows,in]·W with W stored [in,out]

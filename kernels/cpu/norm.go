@@ -8,27 +8,17 @@ const LayerNormEps = 1e-5
 // LayerNorm normalises each row of x[rows,width] into y (which may alias x)
 // with affine weight and bias. Mean and variance are accumulated in float64:
 // the rows of ViT-L are 1024 wide and a float32 sum would drift by more than
-// the reference's own rounding.
+// the reference's own rounding. Rows are spread across the cores.
 func LayerNorm(y, x []float32, rows, width int, weight, bias []float32, eps float64) {
-	for r := 0; r < rows; r++ {
-		in := x[r*width : (r+1)*width]
-		out := y[r*width : (r+1)*width]
-		var sum float64
-		for _, v := range in {
-			sum += float64(v)
+	vk := vecAuto()
+	parallelRows(rows, 3*width, func(r0, r1 int) {
+		for r := r0; r < r1; r++ {
+			in := x[r*width : (r+1)*width]
+			mean, variance := vk.meanVar(in)
+			rstd := 1 / math.Sqrt(variance+eps)
+			vk.normAffine(y[r*width:(r+1)*width], in, weight, bias, float32(mean), float32(rstd))
 		}
-		mean := sum / float64(width)
-		var sq float64
-		for _, v := range in {
-			d := float64(v) - mean
-			sq += d * d
-		}
-		rstd := 1 / math.Sqrt(sq/float64(width)+eps)
-		m, s := float32(mean), float32(rstd)
-		for j, v := range in {
-			out[j] = (v-m)*s*weight[j] + bias[j]
-		}
-	}
+	})
 }
 
 // L2Normalize scales each row of x[rows,width] to unit Euclidean norm in

@@ -19,7 +19,14 @@ import "math"
 //	dx += rstd·(g − mean(g) − x̂·mean(g⊙x̂))
 func LayerNormBackward(dx, dy, x []float32, rows, width int, weight []float32, eps float64) {
 	n := float64(width)
-	for r := 0; r < rows; r++ {
+	parallelRows(rows, 4*width, func(r0, r1 int) {
+		layerNormBackwardRows(dx, dy, x, r0, r1, width, n, weight, eps)
+	})
+}
+
+// layerNormBackwardRows is LayerNormBackward over rows [r0, r1).
+func layerNormBackwardRows(dx, dy, x []float32, r0, r1, width int, n float64, weight []float32, eps float64) {
+	for r := r0; r < r1; r++ {
 		in := x[r*width : (r+1)*width]
 		g := dy[r*width : (r+1)*width]
 		out := dx[r*width : (r+1)*width]

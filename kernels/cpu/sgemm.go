@@ -337,3 +337,9 @@ func sgemmThreads() int { return runtime.GOMAXPROCS(0) }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 func roundUp(a, b int) int { return ceilDiv(a, b) * b }
+
+// sgemmSerial is Sgemm on the calling goroutine alone, for kernels that
+// already split their work across the cores (attention heads).
+func sgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemmWith(bestKernel(), 1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}

@@ -7,7 +7,7 @@ import "simd/archsimd"
 // avx512Kernel: a 4×32 tile. kc=256 keeps one packed B panel (32 KiB) in
 // L1; mc=256 keeps the packed A block (256 KiB) in L2.
 func avx512Kernel() gemmKernel {
-	return gemmKernel{mr: 4, nr: 32, kc: 256, mc: 256, nc: 4096, tile: tile4x32AVX512, rows: rowKernel{dotAVX512, axpy4AVX512}, gather: gatherAVX512}
+	return gemmKernel{mr: 4, nr: 32, kc: 256, mc: 256, nc: 512, tile: tile4x32AVX512, rows: rowKernel{dotAVX512, axpy4AVX512}, gather: gatherAVX512}
 }
 
 // avx2Kernel: the same shape in 256-bit vectors, a 4×16 tile.
@@ -26,13 +26,17 @@ func simdKernel() (gemmKernel, bool) {
 	return gemmKernel{}, false
 }
 
+// bestKernel is the fastest micro-kernel this CPU runs.
+func bestKernel() gemmKernel {
+	if kern, ok := simdKernel(); ok {
+		return kern
+	}
+	return portableKernel()
+}
+
 // sgemmAuto is Sgemm on the best kernel for this CPU.
 func sgemmAuto(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	kern, ok := simdKernel()
-	if !ok {
-		kern = portableKernel()
-	}
-	sgemmWith(kern, sgemmThreads(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	sgemmWith(bestKernel(), sgemmThreads(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // The tile wrappers pass alpha and beta by pointer so the k loop does not

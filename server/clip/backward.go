@@ -105,7 +105,7 @@ func (s *backwardScratch) recompute(t *Transformer, i int, saved *blockTape, w i
 	s.input = grow(s.input, len(saved.x))
 	copy(s.input, saved.x)
 	s.rec.b, s.rec.l, s.rec.x = saved.b, saved.l, saved.x
-	t.blockRecord(i, Seq{B: saved.b, L: saved.l, W: w, Data: s.input}, &s.rec, &s.fwd)
+	t.block(i, Seq{B: saved.b, L: saved.l, W: w, Data: s.input}, &s.fwd, &s.rec)
 	return &s.rec
 }
 
@@ -125,7 +125,30 @@ func zeroed(buf []float32, n int) []float32 {
 //	dx = dy + ln_1ᵀ(in_projᵀ(attnᵀ(out_projᵀ dy)))
 //
 // The residual adds are free: the layer-norm backward accumulates into dx.
+//
+// Like the forward it runs over chunks of whole sequences of at most
+// chunkRows rows: the scratch then stays a few MB (the text side's
+// hidden-layer gradient would otherwise be 17 091 × 2048 floats), and the
+// SGEMMs accumulate into C blocks that stay in cache.
 func (t *Transformer) blockBackward(i int, rec *blockTape, dx Seq, s *backwardScratch) {
+	w, mlp := dx.W, t.Blocks[i].FC.Out
+	per := max(1, chunkRows/max(rec.l, 1)) // sequences per chunk
+	for b0 := 0; b0 < rec.b; b0 += per {
+		b1 := min(b0+per, rec.b)
+		r0, r1 := b0*rec.l, b1*rec.l
+		part := blockTape{
+			b: b1 - b0, l: rec.l,
+			x:   rec.x[r0*w : r1*w],
+			qkv: rec.qkv[r0*3*w : r1*3*w],
+			mid: rec.mid[r0*w : r1*w],
+			pre: rec.pre[r0*mlp : r1*mlp],
+		}
+		t.blockBackwardChunk(i, &part, Seq{B: b1 - b0, L: dx.L, W: w, Data: dx.Data[r0*w : r1*w]}, s)
+	}
+}
+
+// blockBackwardChunk is blockBackward over whole sequences.
+func (t *Transformer) blockBackwardChunk(i int, rec *blockTape, dx Seq, s *backwardScratch) {
 	blk := &t.Blocks[i]
 	n, w, mlp := rec.b*rec.l, dx.W, blk.FC.Out
 

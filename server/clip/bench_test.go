@@ -44,3 +44,37 @@ func BenchmarkVisionViTB16At224(b *testing.B) { benchVision(b, "ViT-B-16-quickge
 
 // BenchmarkVisionViTL14At336 is one image through ViT-L/14 at 336 px.
 func BenchmarkVisionViTL14At336(b *testing.B) { benchVision(b, "ViT-L-14-336-quickgelu") }
+
+// BenchmarkTextDAPOViTL is DAPO's text side through the ViT-L/14 text
+// tower's blocks: 211 prompt sequences (1 normal + 20 states, 10 groups
+// each) of 77 + 4 deep-prompt tokens, no causal mask.
+func BenchmarkTextDAPOViTL(b *testing.B) {
+	cfg, err := modelinit.Config("ViT-L-14-336-quickgelu")
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := modelinit.Init(cfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := r.Weights()
+	if err != nil {
+		b.Fatal(err)
+	}
+	tower := clip.NewText(w).Tower
+	tower.Causal = false
+	const seqs, tokens = 211, 81
+	input := clip.NewSeq(seqs, tokens, cfg.Text.Width)
+	for i := range input.Data {
+		input.Data[i] = float32(i%251)/250 - 0.5
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := tower.Forward(ctx, input.Clone(), clip.Hooks{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	flops := clip.TowerFLOPs(seqs, tokens, cfg.Text.Width, cfg.TextMLP(), cfg.Text.Layers)
+	b.ReportMetric(flops/1e9*float64(b.N)/b.Elapsed().Seconds(), "GFLOP/s")
+}

@@ -3,8 +3,6 @@ package clip
 import (
 	"context"
 	"fmt"
-
-	"dapo/kernels/cpu"
 )
 
 // Tape holds what Transformer.Backward needs from one forward pass. It owns
@@ -26,10 +24,12 @@ import (
 // (5·width + mlp)·4 bytes per row, checkpointed 4·width. ViT-L/14 at 518 px
 // (width 1024, mlp 4096), batch 8, 1374 tokens (1370 + 4 prompt tokens):
 // 405 MB (386 MiB) per block, 9.7 GB for 24 blocks; checkpointed 45 MB
-// (42.9 MiB) per block, 1.08 GB for 24. Backward adds one block's scratch
-// (9·width floats per row, 405 MB at that size; when checkpointed also the
-// recomputed record, its input and the forward scratch, 14·width floats per
-// row, 630 MB) and two seq×seq buffers per attention worker (15 MB).
+// (42.9 MiB) per block, 1.08 GB for 24. Backward adds one chunk's scratch
+// (9·width floats per row of a chunk of whole sequences of at most
+// chunkRows rows, or one sequence: 51 MB at that size; when checkpointed
+// also the recomputed record and its input for the whole batch, 10·width
+// floats per row, 450 MB, and the forward's chunk scratch, 28 MB) and two
+// seq×seq buffers per attention worker (15 MB).
 type Tape struct {
 	tower        *Transformer
 	inB, inL, w  int // shape of the sequence the tower was given
@@ -101,60 +101,13 @@ func (t *Transformer) forwardTape(ctx context.Context, x Seq, hooks Hooks, check
 		rec.b, rec.l = x.B, x.L
 		rec.x = append([]float32(nil), x.Data...)
 		if checkpoint {
-			t.Block(i, x)
+			t.block(i, x, &s, nil)
 		} else {
-			t.blockRecord(i, x, rec, &s)
+			t.block(i, x, &s, rec)
 		}
 		if hooks.After != nil {
 			hooks.After(i, x)
 		}
 	}
 	return x, tape, nil
-}
-
-// forwardScratch is blockRecord's working memory, reused across blocks.
-type forwardScratch struct{ h, hidden []float32 }
-
-// blockRecord is Block (the same kernel calls on the same values, hence
-// bit-identical) applied in place to x, keeping qkv, mid and pre in rec.
-// rec.x is the caller's business. rec's buffers are reused when large
-// enough (the checkpointed backward recomputes into one record).
-func (t *Transformer) blockRecord(i int, x Seq, rec *blockTape, s *forwardScratch) {
-	blk := &t.Blocks[i]
-	n, w, mlp := x.B*x.L, x.W, blk.FC.Out
-	rec.qkv = grow(rec.qkv, n*3*w)
-	rec.mid = grow(rec.mid, n*w)
-	rec.pre = grow(rec.pre, n*mlp)
-	s.h = grow(s.h, n*w)
-	s.hidden = grow(s.hidden, n*max(mlp, w))
-	h := s.h
-
-	cpu.LayerNorm(h, x.Data, n, w, blk.LN1.Weight, blk.LN1.Bias, cpu.LayerNormEps)
-	cpu.Linear(rec.qkv, h, n, w, 3*w, blk.InProj.Weight, blk.InProj.Bias)
-	cpu.Attention(h, rec.qkv, x.B, x.L, w, t.Heads, t.Causal)
-	attn := s.hidden[:n*w] // free until c_fc
-	cpu.Linear(attn, h, n, w, w, blk.OutProj.Weight, blk.OutProj.Bias)
-	cpu.Add(x.Data, attn)
-	copy(rec.mid, x.Data)
-
-	cpu.LayerNorm(h, x.Data, n, w, blk.LN2.Weight, blk.LN2.Bias, cpu.LayerNormEps)
-	cpu.Linear(rec.pre, h, n, w, mlp, blk.FC.Weight, blk.FC.Bias)
-	hidden := s.hidden[:n*mlp]
-	copy(hidden, rec.pre)
-	if t.QuickGELU {
-		cpu.QuickGELU(hidden)
-	} else {
-		cpu.GELU(hidden)
-	}
-	cpu.Linear(h, hidden, n, mlp, w, blk.Proj.Weight, blk.Proj.Bias)
-	cpu.Add(x.Data, h)
-}
-
-// grow returns buf resized to n, reallocating only when it is too small.
-// The contents are not cleared.
-func grow(buf []float32, n int) []float32 {
-	if cap(buf) < n {
-		return make([]float32, n)
-	}
-	return buf[:n]
 }

@@ -5,11 +5,19 @@ package clip
 // projections and the two attention products, and the final projection.
 func VisionFLOPs(cfg Config) float64 {
 	g := cfg.Grid()
-	l := float64(1 + g*g)
 	w := float64(cfg.Vision.Width)
-	m := float64(cfg.VisionMLP())
 	p := float64(cfg.Vision.PatchSize)
 	patch := 2 * float64(g*g) * 3 * p * p * w
-	perBlock := 2*l*w*3*w + 2*l*w*w + 2*2*l*m*w + 2*2*l*l*w
-	return patch + float64(cfg.Vision.Layers)*perBlock + 2*w*float64(cfg.EmbedDim)
+	blocks := TowerFLOPs(1, 1+g*g, cfg.Vision.Width, cfg.VisionMLP(), cfg.Vision.Layers)
+	return patch + blocks + 2*w*float64(cfg.EmbedDim)
+}
+
+// TowerFLOPs counts the operations of batch sequences of seq tokens through
+// layers transformer blocks of the given width and MLP width: the four
+// projections and the two (bidirectional) attention products.
+func TowerFLOPs(batch, seq, width, mlp, layers int) float64 {
+	n := float64(batch) * float64(seq)
+	l, w, m := float64(seq), float64(width), float64(mlp)
+	perBlock := 2*n*w*3*w + 2*n*w*w + 2*2*n*m*w + 2*2*n*l*w
+	return float64(layers) * perBlock
 }
