@@ -88,14 +88,10 @@ Compare with scripts/bench_torch.py --text.`,
 			}
 			med := median(times)
 			gflops := clip.TowerFLOPs(sequences, tokens, width, cfg.TextMLP(), cfg.Text.Layers) / 1e9 / med
-			if asJSON {
-				return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]any{
-					"config": config, "sequences": sequences, "tokens": tokens, "n": n, "causal": causal,
-					"median_seconds": med, "gflops_per_second": gflops,
-				})
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s text tower, %d×%d tokens: median %.3f s (%.1f GFLOP/s) over %d runs\n", config, sequences, tokens, med, gflops, n)
-			return nil
+			return printBench(cmd, asJSON, map[string]any{
+				"config": config, "sequences": sequences, "tokens": tokens, "n": n, "causal": causal,
+				"median_seconds": med, "gflops_per_second": gflops,
+			}, fmt.Sprintf("%s text tower, %d×%d tokens: median %.3f s (%.1f GFLOP/s) over %d runs", config, sequences, tokens, med, gflops, n))
 		},
 	}
 	f := cmd.Flags()
@@ -168,14 +164,10 @@ Compare with scripts/bench_torch.py, which times the same tower in PyTorch.`,
 			}
 			med := median(times)
 			gflops := clip.VisionFLOPs(cfg) / 1e9 / med
-			if asJSON {
-				return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]any{
-					"config": config, "image_size": s, "batch": batch, "n": n,
-					"median_seconds_per_image": med, "gflops_per_second": gflops,
-				})
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s @ %d px, batch %d: median %.3f s/image (%.1f GFLOP/s) over %d runs\n", config, s, batch, med, gflops, n)
-			return nil
+			return printBench(cmd, asJSON, map[string]any{
+				"config": config, "image_size": s, "batch": batch, "n": n,
+				"median_seconds_per_image": med, "gflops_per_second": gflops,
+			}, fmt.Sprintf("%s @ %d px, batch %d: median %.3f s/image (%.1f GFLOP/s) over %d runs", config, s, batch, med, gflops, n))
 		},
 	}
 	f := cmd.Flags()
@@ -186,4 +178,14 @@ Compare with scripts/bench_torch.py, which times the same tower in PyTorch.`,
 	f.IntVar(&seed, "seed", 1, "seed of the random weights")
 	f.BoolVar(&asJSON, "json", false, `print {"median_seconds_per_image": …} as JSON`)
 	return cmd
+}
+
+// printBench prints a benchmark's result as JSON (for scripts/bench.sh) or
+// as one line for people.
+func printBench(cmd *cobra.Command, asJSON bool, fields map[string]any, line string) error {
+	if asJSON {
+		return json.NewEncoder(cmd.OutOrStdout()).Encode(fields)
+	}
+	_, err := fmt.Fprintln(cmd.OutOrStdout(), line)
+	return err
 }
