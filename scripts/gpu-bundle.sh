@@ -26,12 +26,16 @@ for pkg in ./kernels/cuda ./server/gpu ./server/device; do
 done
 echo "gpu-bundle: go build dapo" >&2
 $go build "${flags[@]}" -o "$out/bin/dapo" ./server/cmd/dapo
+# The binaries travel gzipped (the training step links gorgonia into
+# gpu.test; uncompressed the bundle would pass 64 MiB); run.sh unpacks them.
+gzip -9 "$out"/bin/*
 
-# Golden data: only the files the GPU tests read (shared/golden and
-# server/compute/bind/bindtest), from $DAPO_GOLDEN or the team folder.
+# Golden data: only the files the GPU tests read (shared/golden,
+# server/compute/bind/bindtest and server/train/traintest), from
+# $DAPO_GOLDEN or the team folder.
 golden=${DAPO_GOLDEN:-../shared/testdata/golden}
 for f in model_config.json golden.json tolerances.json backbone.safetensors dapo_params_init.safetensors \
-	preprocess.safetensors clip_encoders.safetensors dapo_forward.safetensors; do
+	preprocess.safetensors clip_encoders.safetensors dapo_forward.safetensors train_step.safetensors; do
 	cp "$golden/$f" "$out/golden/"
 done
 
@@ -57,6 +61,11 @@ step() { # step NAME SECONDS CMD...
 	printf '%-14s rc=%-3s %4ss  %s\n' "$name" "$rc" "$(( $(date +%s) - t0 ))" "$*" >>"$summary"
 }
 cd "$here"
+bin=$(mktemp -d)
+trap 'rm -rf "$bin"' EXIT
+for f in "$here"/bin/*.gz; do
+	gunzip -c "$f" >"$bin/$(basename "$f" .gz)" && chmod +x "$bin/$(basename "$f" .gz)"
+done
 { nvidia-smi || true; echo; nvcc --version 2>/dev/null || true; ls -l /usr/lib/x86_64-linux-gnu/libcublas.so* /usr/local/cuda/lib64/libcublas.so* 2>/dev/null || true; } >"$out/machine.txt" 2>&1
 # cuBLAS from the toolkit or from PyTorch's wheel, whichever is found.
 torchlib=$(python3 -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))' 2>/dev/null || true)
@@ -64,12 +73,14 @@ nvlib=$(python3 -c 'import nvidia.cublas, os; print(os.path.join(list(nvidia.cub
 export LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}:/usr/local/cuda/lib64:$torchlib:$nvlib
 
 # Timeouts sum to 470 s, inside the 8-minute budget.
-step device          20 bin/device.test -test.v
-step kernels         90 bin/cuda.test -test.v
-step golden-gpu      90 bin/gpu.test -test.v -test.run 'TestGolden|TestMatchesCPU|TestTowerBackward|TestHeadMatchesCPU'
-step bench-go       140 bin/gpu.test -test.run '^$' -test.bench 'ViTL14|Head' -test.benchtime 3x -test.v
-step bench-torch    120 python3 bench_torch_gpu.py --iters 3 --out "$out/torch.json"
-step dapo-starts     10 bin/dapo --help
+step device          20 "$bin"/device.test -test.v
+step kernels         80 "$bin"/cuda.test -test.v
+step golden-gpu      90 "$bin"/gpu.test -test.v -test.run 'TestGolden|TestMatchesCPU|TestTowerBackward|TestHeadMatchesCPU|TestTrainStepGoldenGPU'
+step bench-go       110 "$bin"/gpu.test -test.run '^$' -test.bench 'ViTL14|Head' -test.benchtime 3x -test.v
+step bench-dapo      45 "$bin"/gpu.test -test.run '^$' -test.bench 'DAPOTrainStep' -test.benchtime 2x -test.v
+step bench-torch     85 python3 bench_torch_gpu.py --iters 3 --out "$out/torch.json"
+step bench-torch-dapo 30 python3 bench_torch_gpu.py --dapo --iters 2 --out "$out/torch_dapo.json"
+step dapo-starts     10 "$bin"/dapo --help
 echo "done; see $summary" >&2
 RUN
 chmod +x "$out/run.sh"

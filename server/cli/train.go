@@ -59,25 +59,36 @@ of the depth — exactly the reference's 24/12 and 6,12,18,24 on ViT-L/14.
 Target masks: --mask-mode reference casts the resized float mask to an
 integer before thresholding (only pixels exactly 1.0 after the bilinear
 resize count, soft edges become background), as train.py does;
---mask-mode threshold counts pixels > 0.5, as the reference's test code.`,
+--mask-mode threshold counts pixels > 0.5, as the reference's test code.
+
+--device cuda[:N] (a build with -tags dapocuda) runs the whole step on the
+GPU: both towers, the adapters and the fused loss head; only the learned
+tensors, the loss values and their gradients cross the bus, and the
+optimizer, checkpoints and resume are those of a CPU run.`,
 		Example: `  dapo synth --family A --n 40 --size 256 --out data/A
   dapo model init --config tiny --seed 1 --out tiny
   dapo train --format mvtec --root data/A --model tiny --image-size 70 --epochs 2 --batch 4 --out runs/a
-  dapo train --format mvtec --root mvtec_ad --model ViT-L-14-336 --out runs/mvtec   # the reference setup (GPU advised)`,
+  dapo train --format mvtec --root mvtec_ad --model ViT-L-14-336 --out runs/mvtec --device cuda   # the reference setup (CUDA build)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.Format == "" || o.Root == "" || model == "" {
 				return fmt.Errorf("--format, --root and --model are required")
 			}
-			if spec, _, err := dev.spec(); err != nil {
+			spec, _, err := dev.spec()
+			if err != nil {
 				return err
-			} else if spec.Kind != device.CPU {
-				// The towers run on a GPU backend, but the training head
-				// (similarity, softmax, upsampling, losses) has no fused
-				// device op yet; host copies of the maps would dominate.
-				return fmt.Errorf("--device %s: training on a GPU is not available yet (the device-side head and losses are missing); train with --device cpu", spec)
 			}
-			var err error
+			if spec.Kind != device.CPU {
+				// The whole step (towers, adapters, fused loss head) runs on
+				// the device; open it before reading any data so a missing
+				// GPU is reported at once. --device cpu keeps the CPU Step.
+				be, release, err := dev.open()
+				if err != nil {
+					return err
+				}
+				defer release()
+				o.Backend = be
+			}
 			if o.ModelDir, err = resolveModel(model); err != nil {
 				return err
 			}

@@ -41,6 +41,10 @@ type Backend interface {
 	Linear(y, x Tensor, rows, in, out int, w, bias Tensor) // bias may be nil
 	MatMul(y, x Tensor, rows, in, out int, w Tensor)
 	LinearBackwardInput(dx, dy Tensor, rows, in, out int, w Tensor)
+	// LinearBackwardWeight adds dyᵀ·x to dw [out,in] and Σ_rows dy to db
+	// [out] (db may be nil): the gradients of trainable layers (DAPO's
+	// adapters); the tower weights are frozen.
+	LinearBackwardWeight(dw, db, dy, x Tensor, rows, in, out int)
 	MatMulBackwardInput(dx, dy Tensor, rows, in, out int, w Tensor)
 	Add(dst, src Tensor)
 

@@ -60,6 +60,9 @@ func (c *CPU) MatMul(y, x Tensor, rows, in, out int, w Tensor) {
 func (c *CPU) LinearBackwardInput(dx, dy Tensor, rows, in, out int, w Tensor) {
 	cpu.LinearBackwardInput(host(dx), host(dy), rows, in, out, host(w))
 }
+func (c *CPU) LinearBackwardWeight(dw, db, dy, x Tensor, rows, in, out int) {
+	cpu.LinearBackwardWeight(host(dw), host(db), host(dy), host(x), rows, in, out)
+}
 func (c *CPU) MatMulBackwardInput(dx, dy Tensor, rows, in, out int, w Tensor) {
 	cpu.MatMulBackwardInput(host(dx), host(dy), rows, in, out, host(w))
 }

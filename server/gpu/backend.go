@@ -18,7 +18,8 @@ func (t Tensor) Len() int { return t.Buf.Len }
 // Backend runs the towers on one GPU. Not safe for concurrent use: give
 // each goroutine its own, or serialise.
 type Backend struct {
-	Dev *cuda.Device
+	Dev  *cuda.Device
+	ones cuda.Buf // a column of ones: LinearBackwardWeight's bias sums as a product
 }
 
 var _ compute.Backend = (*Backend)(nil)
@@ -101,6 +102,26 @@ func (b *Backend) MatMul(y, x compute.Tensor, rows, in, out int, w compute.Tenso
 
 func (b *Backend) LinearBackwardInput(dx, dy compute.Tensor, rows, in, out int, w compute.Tensor) {
 	b.do(func(d *cuda.Device) { d.LinearBackwardInput(buf(dx), buf(dy), rows, in, out, buf(w)) })
+}
+
+// LinearBackwardWeight: dW += dyᵀ·x as one GEMM, db += 1ᵀ·dy as a
+// second (float32 accumulation in cuBLAS; kernels/cpu sums in float64).
+func (b *Backend) LinearBackwardWeight(dw, db, dy, x compute.Tensor, rows, in, out int) {
+	b.do(func(d *cuda.Device) {
+		d.Sgemm(true, false, out, in, rows, 1, buf(dy), out, buf(x), in, 1, buf(dw), in)
+		if db == nil {
+			return
+		}
+		if b.ones.Len < rows {
+			d.Free(b.ones)
+			ones := make([]float32, rows)
+			for i := range ones {
+				ones[i] = 1
+			}
+			b.ones = d.Upload(ones)
+		}
+		d.Sgemm(false, false, 1, out, rows, 1, b.ones, rows, buf(dy), out, 1, buf(db), out)
+	})
 }
 
 func (b *Backend) MatMulBackwardInput(dx, dy compute.Tensor, rows, in, out int, w compute.Tensor) {

@@ -9,6 +9,7 @@ import (
 
 	"dapo/kernels/cuda"
 	"dapo/server/compute/bind/bindtest"
+	"dapo/server/train/traintest"
 )
 
 func openTest(t *testing.T, prec cuda.Precision) *Backend {
@@ -56,3 +57,9 @@ func TestTowerBackward(t *testing.T) {
 func TestHeadMatchesCPU(t *testing.T) {
 	bindtest.HeadMatchesCPU(t, openTest(t, cuda.F32), 1e-6, 1e-5)
 }
+
+// TestTrainStepGoldenGPU: the reference's two training steps with the
+// whole step (towers, adapters, fused head) on the GPU in exact-F32 mode
+// (train.DeviceStep), every loss, gradient and updated parameter within
+// tolerances.json — the check server/train runs on compute.CPU.
+func TestTrainStepGoldenGPU(t *testing.T) { traintest.GoldenStep(t, openTest(t, cuda.F32)) }

@@ -54,14 +54,7 @@ func NewStep(cfg dapo.Config, d Dims, w HeadWeights, m Model) (*Step, error) {
 	g := G.NewGraph()
 	b := &builder{g: g}
 	s := &Step{cfg: cfg, dims: d, model: m, g: g, reads: map[string]*G.Value{}, ctx: context.Background()}
-	bb := m.Text.Config
-	specs := dapo.ParamSpecs(cfg, bb)
-	named := m.Params.Tensors(cfg, bb)
-	for i, spec := range specs {
-		shape := flat2(spec.Shape)
-		t := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(named[i].Data))
-		s.params = append(s.params, G.NewTensor(g, tensor.Float32, len(shape), G.WithShape(shape...), G.WithName(spec.Name), G.WithValue(t)))
-	}
+	s.params = paramNodes(g, cfg, m.Text.Config, m.Params)
 	nText := 2 + cfg.TextDepth
 	textIn, visual := s.params[:nText], s.params[nText]
 	adapters := s.params[nText+1:]
@@ -241,19 +234,11 @@ func (s *Step) Run(ctx context.Context, pixels []float32, tg Targets) (*Result, 
 		}
 		res.Losses[name] = vals[0]
 	}
-	grads := make([][]float32, len(s.params))
-	for i, n := range s.params {
-		gv, err := n.Grad()
-		if err != nil {
-			return nil, fmt.Errorf("train step: gradient of %s: %w", n.Name(), err)
-		}
-		grads[i] = append([]float32(nil), values32(gv)...)
+	grads, err := collectGrads(s.cfg, s.params)
+	if err != nil {
+		return nil, fmt.Errorf("train step: %w", err)
 	}
-	nText := 2 + s.cfg.TextDepth
-	res.Grads = &dapo.Params{NormalCtx: grads[0], AbnormalCtx: grads[1], TextDeep: grads[2:nText], Visual: grads[nText]}
-	for i := nText + 1; i < len(grads); i += 2 {
-		res.Grads.AdapterW, res.Grads.AdapterB = append(res.Grads.AdapterW, grads[i]), append(res.Grads.AdapterB, grads[i+1])
-	}
+	res.Grads = grads
 	return res, nil
 }
 

@@ -11,7 +11,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"gorgonia.org/gorgonia"
+
 	"dapo/server/clip"
+	"dapo/server/compute"
 	"dapo/server/dapo"
 	"dapo/server/dataset"
 	"dapo/server/weights"
@@ -48,6 +51,11 @@ type Options struct {
 	MaskMode            string
 	Resume              bool
 	Limits              imaging.Limits
+	// Backend, when set, runs the whole step there (DeviceStep: towers,
+	// adapters and the fused head); nil runs Step (server/clip towers,
+	// gorgonia head). Parameters, optimizer, checkpoints and resume are
+	// the same either way.
+	Backend compute.Backend
 	// Progress, when set, is called after every step.
 	Progress func(Progress)
 }
@@ -129,7 +137,7 @@ func Run(ctx context.Context, o Options) (string, error) {
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return "", err
 	}
-	r := &run{o: o, cfg: cfg, bb: bb, items: items, lab: lab, steps: map[stepKey]*Step{}, log: nil}
+	r := &run{o: o, cfg: cfg, bb: bb, items: items, lab: lab, steps: map[stepKey]stepper{}, log: nil}
 	defer r.close()
 	last := filepath.Join(o.Out, LastCheckpoint)
 	if o.Resume {
@@ -190,8 +198,17 @@ type run struct {
 	params *dapo.Params
 	opt    *Adam
 	st     state
-	steps  map[stepKey]*Step
+	steps  map[stepKey]stepper
 	log    *os.File
+	dev    *DeviceModel // Options.Backend's towers, bound once
+}
+
+// stepper is what the loop needs of Step and DeviceStep.
+type stepper interface {
+	Run(ctx context.Context, pixels []float32, tg Targets) (*Result, error)
+	Apply(solver gorgonia.Solver) error
+	ZeroGrad()
+	Close()
 }
 
 func (r *run) close() {
@@ -250,6 +267,14 @@ func (r *run) loop(ctx context.Context) (string, error) {
 		return "", err
 	}
 	text, vision := clip.NewText(r.bb.Weights), clip.NewVision(r.bb.Weights)
+	if r.o.Backend != nil {
+		dm, err := BindDevice(r.o.Backend, r.bb.Weights, r.params, ids)
+		if err != nil {
+			return "", err
+		}
+		r.dev = &dm
+		slog.Info("training step on a compute backend", "backend", r.o.Backend.Name())
+	}
 	start := time.Now()
 	total := r.totalSteps()
 	last := filepath.Join(r.o.Out, LastCheckpoint)
@@ -358,7 +383,12 @@ func (r *run) step(ctx context.Context, m Model, batch []int) (Losses, error) {
 		d := Dims{Batch: len(batch), Grid: r.bb.Config.Grid(), Size: s, Classes: 1 + len(r.cfg.Defects),
 			Embed: r.bb.Config.EmbedDim, VisionWidth: r.bb.Config.Vision.Width, Layers: len(r.cfg.FeatureLayers)}
 		var err error
-		if st, err = NewStep(r.cfg, d, w, m); err != nil {
+		if r.dev != nil {
+			st, err = NewDeviceStep(r.cfg, d, w, *r.dev)
+		} else {
+			st, err = NewStep(r.cfg, d, w, m)
+		}
+		if err != nil {
 			return nil, err
 		}
 		r.steps[key] = st

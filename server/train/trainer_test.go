@@ -3,13 +3,16 @@ package train
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"dapo/server/compute"
 	"dapo/server/dapo"
 	"dapo/server/modelinit"
 	"dapo/server/synth"
@@ -149,4 +152,53 @@ func mapsKeys(m map[string][]byte) []string {
 		k = append(k, n)
 	}
 	return k
+}
+
+// TestDeviceTraining: `dapo train --device` runs Run with a Backend
+// (DeviceStep); with compute.CPU its run is resume-exact like Step's, and
+// its final parameters agree with a Step run's (max |Δ| ≤ 1e-4·max|want|
+// per tensor; optimizer moments as well).
+func TestDeviceTraining(t *testing.T) {
+	data, model := fixture(t)
+	ctx := context.Background()
+	ref := options(data, model, filepath.Join(t.TempDir(), "cpu"))
+	if _, err := Run(ctx, ref); err != nil {
+		t.Fatal(err)
+	}
+	straight := options(data, model, filepath.Join(t.TempDir(), "device"))
+	straight.Backend = &compute.CPU{}
+	if _, err := Run(ctx, straight); err != nil {
+		t.Fatal(err)
+	}
+	want := tensorsOf(t, filepath.Join(straight.Out, LastCheckpoint))
+	for name, raw := range tensorsOf(t, filepath.Join(ref.Out, LastCheckpoint)) {
+		got, ok := want[name]
+		if !ok {
+			t.Errorf("device checkpoint lacks %s", name)
+			continue
+		}
+		relCompare(t, name, floats(got), floats(raw), 1e-4)
+	}
+
+	a := options(data, model, filepath.Join(t.TempDir(), "a"))
+	a.Backend, a.MaxSteps = &compute.CPU{}, 1
+	if _, err := Run(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	a.MaxSteps, a.Resume = 0, true
+	if _, err := Run(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	compare(t, "device max-steps resume", want, tensorsOf(t, filepath.Join(a.Out, LastCheckpoint)))
+	if _, err := os.Stat(filepath.Join(straight.Out, "train_log.jsonl")); err != nil {
+		t.Error(err)
+	}
+}
+
+func floats(raw []byte) []float32 {
+	out := make([]float32, len(raw)/4)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	return out
 }

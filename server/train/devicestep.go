@@ -1,0 +1,627 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"dapo/server/clip"
+	"dapo/server/compute"
+	"dapo/server/compute/bind"
+	"dapo/server/dapo"
+)
+
+// DeviceModel is what a device step runs: the frozen towers on a
+// compute.Backend, the backbone's config (the learned tensors' shapes), the
+// learned parameters on the host (updated in place by the optimiser, so
+// checkpoints and resume are those of the CPU Step) and the tokenised
+// prompt templates.
+type DeviceModel struct {
+	Backend  compute.Backend
+	Text     *compute.TextTower
+	Vision   *compute.VisionTower
+	Backbone clip.Config
+	Params   *dapo.Params
+	IDs      [][]int
+}
+
+// BindDevice uploads the frozen CLIP weights to be.
+func BindDevice(be compute.Backend, w *clip.Weights, p *dapo.Params, ids [][]int) (DeviceModel, error) {
+	v, err := bind.Vision(be, w)
+	if err != nil {
+		return DeviceModel{}, err
+	}
+	t, err := bind.Text(be, w)
+	if err != nil {
+		return DeviceModel{}, err
+	}
+	return DeviceModel{Backend: be, Text: t, Vision: v, Backbone: w.Config, Params: p, IDs: ids}, nil
+}
+
+// DeviceStep is Step with the whole forward and backward on a
+// compute.Backend: prompt assembly, both towers (checkpointed forward,
+// backward w.r.t. activations and prompt tokens), the feature-layer tokens
+// and adapters, and the fused loss head (HeadForward/HeadBackward). The
+// gorgonia graph keeps orchestrating: the learned tensors are input nodes
+// aliasing the Params slices (BindDualValues, the same Solver and Apply as
+// Step), and the device work is one custom op (towerOp) whose output is
+// the packed loss values and whose gradient op returns every learned
+// tensor's gradient. One op and not three (text, vision, head) because
+// gorgonia values are host tensors: splitting would copy the features and
+// patch tokens to the host between ops, which is what the device step
+// exists to avoid. Only the learned tensors, the small per-class text and
+// per-image global features, the loss values and the parameter gradients
+// cross the bus.
+type DeviceStep struct {
+	cfg     dapo.Config
+	dims    Dims
+	w       HeadWeights
+	model   DeviceModel
+	text    compute.TextTower // the model's, with the prompt encoder's mask
+	g       *G.ExprGraph
+	machine G.VM
+	params  G.Nodes
+	lossVal G.Value
+	nLoss   int
+
+	// Set by Run for the op.
+	ctx    context.Context
+	pixels []float32
+	tg     compute.HeadTargets
+	live   *devicePass
+}
+
+// NewDeviceStep builds and compiles the graph for batches of d.Batch images.
+func NewDeviceStep(cfg dapo.Config, d Dims, w HeadWeights, m DeviceModel) (*DeviceStep, error) {
+	if m.Backend == nil || m.Text == nil || m.Vision == nil || m.Params == nil {
+		return nil, fmt.Errorf("device step: incomplete model")
+	}
+	if cfg.TextDepth < len(m.Text.Tower.Blocks)-1 {
+		return nil, fmt.Errorf("training with text_depth %d < text layers − 1 is not supported (the reference drops the deep tokens there)", cfg.TextDepth)
+	}
+	v := m.Vision
+	if d.Grid != v.Grid() || d.Embed != v.EmbedDim || d.VisionWidth != v.Width || d.Layers != len(cfg.FeatureLayers) || d.Embed != m.Text.EmbedDim {
+		return nil, fmt.Errorf("device step: dims %+v do not fit the towers (grid %d, width %d, embed %d)", d, v.Grid(), v.Width, v.EmbedDim)
+	}
+	if len(m.IDs) != d.Classes*cfg.PromptCount {
+		return nil, fmt.Errorf("device step: %d prompt rows for %d classes × %d prompts", len(m.IDs), d.Classes, cfg.PromptCount)
+	}
+	s := &DeviceStep{cfg: cfg, dims: d, w: w, model: m, text: *m.Text, g: G.NewGraph(), ctx: context.Background()}
+	s.text.Tower.Causal = cfg.TextCausal
+	s.nLoss = 4 + 3*d.Layers + 2*d.Batch
+	s.params = paramNodes(s.g, cfg, m.Backbone, m.Params)
+	op := newTowerOp("device", shapesOf(s.params), s.nLoss, s.run)
+	vec, err := G.ApplyOp(op, s.params...)
+	if err != nil {
+		return nil, fmt.Errorf("device step graph: %w", err)
+	}
+	total, err := G.ApplyOp(&partOp{offset: 0, total: s.nLoss, shape: tensor.Shape{1}}, vec)
+	if err != nil {
+		return nil, fmt.Errorf("device step graph: %w", err)
+	}
+	cost, err := G.Sum(total)
+	if err != nil {
+		return nil, fmt.Errorf("device step graph: %w", err)
+	}
+	G.Read(vec, &s.lossVal)
+	if _, err := G.Grad(cost, s.params...); err != nil {
+		return nil, fmt.Errorf("device step graph: differentiate: %w", err)
+	}
+	s.machine = G.NewTapeMachine(s.g, G.BindDualValues(s.params...))
+	return s, nil
+}
+
+// paramNodes makes one uniquely named input node per learned tensor,
+// aliasing the Params slices (dapo.ParamSpecs order).
+func paramNodes(g *G.ExprGraph, cfg dapo.Config, bb clip.Config, p *dapo.Params) G.Nodes {
+	var out G.Nodes
+	named := p.Tensors(cfg, bb)
+	for i, spec := range dapo.ParamSpecs(cfg, bb) {
+		shape := flat2(spec.Shape)
+		t := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(named[i].Data))
+		out = append(out, G.NewTensor(g, tensor.Float32, len(shape), G.WithShape(shape...), G.WithName(spec.Name), G.WithValue(t)))
+	}
+	return out
+}
+
+// collectGrads copies the gradients of the parameter nodes into the
+// parameters' layout.
+func collectGrads(cfg dapo.Config, params G.Nodes) (*dapo.Params, error) {
+	grads := make([][]float32, len(params))
+	for i, n := range params {
+		gv, err := n.Grad()
+		if err != nil {
+			return nil, fmt.Errorf("gradient of %s: %w", n.Name(), err)
+		}
+		grads[i] = append([]float32(nil), values32(gv)...)
+	}
+	nText := 2 + cfg.TextDepth
+	out := &dapo.Params{NormalCtx: grads[0], AbnormalCtx: grads[1], TextDeep: grads[2:nText], Visual: grads[nText]}
+	for i := nText + 1; i < len(grads); i += 2 {
+		out.AdapterW, out.AdapterB = append(out.AdapterW, grads[i]), append(out.AdapterB, grads[i+1])
+	}
+	return out, nil
+}
+
+// Run computes the losses and every learned tensor's gradient for a batch
+// (pixels [B,3,S,S] and targets); as Step.Run, the gradients stay in the
+// graph for Apply and are also returned as copies.
+func (s *DeviceStep) Run(ctx context.Context, pixels []float32, tg Targets) (*Result, error) {
+	d := s.dims
+	if len(pixels) != d.Batch*3*d.Size*d.Size {
+		return nil, fmt.Errorf("device train step: %d pixel values for a batch of %d at %d px", len(pixels), d.Batch, d.Size)
+	}
+	s.ctx, s.pixels, s.tg = ctx, pixels, headTargetsOf(tg)
+	defer func() { s.ctx, s.pixels = context.Background(), nil }()
+	defer s.machine.Reset()
+	defer s.release() // after an error between forward and backward
+	if err := s.machine.RunAll(); err != nil {
+		return nil, fmt.Errorf("device train step on %s: %w", s.model.Backend.Name(), err)
+	}
+	vals := values32(s.lossVal)
+	if len(vals) != s.nLoss {
+		return nil, fmt.Errorf("device train step: %d loss values, want %d", len(vals), s.nLoss)
+	}
+	res := &Result{Losses: Losses{"loss.total": vals[0], "loss.image_ce": vals[1], "loss.local_unweighted": vals[2], "loss.local": vals[3]}}
+	for i, l := range s.cfg.FeatureLayers {
+		res.Losses[fmt.Sprintf("loss.layer%d.focal", l)] = vals[4+3*i]
+		res.Losses[fmt.Sprintf("loss.layer%d.dice_normal", l)] = vals[5+3*i]
+		res.Losses[fmt.Sprintf("loss.layer%d.dice_anomaly", l)] = vals[6+3*i]
+	}
+	res.ImageLogits = append([]float32(nil), vals[4+3*d.Layers:]...)
+	grads, err := collectGrads(s.cfg, s.params)
+	if err != nil {
+		return nil, fmt.Errorf("device train step: %w", err)
+	}
+	res.Grads = grads
+	return res, nil
+}
+
+// Apply hands the gradients of the last Run to a solver, as Step.Apply.
+func (s *DeviceStep) Apply(solver G.Solver) error {
+	return solver.Step(G.NodesToValueGrads(s.params))
+}
+
+// ZeroGrad clears the accumulated gradients without a solver step.
+func (s *DeviceStep) ZeroGrad() {
+	for _, n := range s.params {
+		if gv, err := n.Grad(); err == nil {
+			clear(values32(gv))
+		}
+	}
+}
+
+// Close releases the machine and any device memory of an unfinished pass.
+func (s *DeviceStep) Close() {
+	s.release()
+	s.machine.Close()
+}
+
+func (s *DeviceStep) release() {
+	if s.live != nil {
+		s.live.free()
+		s.live = nil
+	}
+}
+
+func headTargetsOf(tg Targets) compute.HeadTargets {
+	out := compute.HeadTargets{Label: tg.Label, Binary: tg.Binary, ClassID: make([]int32, len(tg.ClassID))}
+	for i, c := range tg.ClassID {
+		out.ClassID[i] = int32(c)
+	}
+	return out
+}
+
+// devicePass is one forward's device state, kept for its backward.
+type devicePass struct {
+	s     *DeviceStep
+	be    compute.Backend
+	owned []compute.Tensor
+
+	// Learned tensors on the device (ParamSpecs order, split).
+	ctxN, ctxA, visual compute.Tensor
+	deep, adW, adB     []compute.Tensor
+
+	// Text side.
+	textFinal compute.Seq
+	textTape  *compute.Tape
+	rows      []int
+	// Vision side.
+	visFinal compute.Seq
+	visTape  *compute.Tape
+	tokens   []compute.Tensor // per feature layer [B·G², Wv]
+	feats    []compute.Tensor // per feature layer [B·G², E], adapted
+	head     compute.HeadState
+}
+
+func (f *devicePass) own(ts ...compute.Tensor) {
+	f.owned = append(f.owned, ts...)
+}
+
+func (f *devicePass) alloc(n int) compute.Tensor { t := f.be.Alloc(n); f.own(t); return t }
+func (f *devicePass) zeros(n int) compute.Tensor { t := f.be.Zeros(n); f.own(t); return t }
+func (f *devicePass) upload(x []float32) compute.Tensor {
+	t := f.be.Upload(x)
+	f.own(t)
+	return t
+}
+
+func (f *devicePass) free() {
+	if f.head != nil {
+		f.head.Free()
+		f.head = nil
+	}
+	for _, tp := range []*compute.Tape{f.textTape, f.visTape} {
+		if tp != nil {
+			tp.Free()
+		}
+	}
+	f.textTape, f.visTape = nil, nil
+	for _, t := range f.owned {
+		f.be.Free(t)
+	}
+	f.owned = nil
+}
+
+// run is the device op's forward (towerRun): the learned tensors in
+// ParamSpecs order in, the packed loss values out
+// [total, image_ce, local_unweighted, local, (focal, dice_normal,
+// dice_anomaly) per layer, image logits [B,2]].
+func (s *DeviceStep) run(in [][]float32) ([]float32, func([]float32) ([][]float32, error), error) {
+	s.release() // a forward whose backward never ran
+	cfg, d := s.cfg, s.dims
+	be := s.model.Backend
+	f := &devicePass{s: s, be: be}
+	s.live = f
+	nText := 2 + cfg.TextDepth
+	f.ctxN, f.ctxA = f.upload(in[0]), f.upload(in[1])
+	for k := 0; k < cfg.TextDepth; k++ {
+		f.deep = append(f.deep, f.upload(in[2+k]))
+	}
+	f.visual = f.upload(in[nText])
+	for i := nText + 1; i < len(in); i += 2 {
+		f.adW, f.adB = append(f.adW, f.upload(in[i])), append(f.adB, f.upload(in[i+1]))
+	}
+	text, err := f.textForward(s.ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	global, err := f.visionForward(s.ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	spec := compute.HeadSpec{Batch: d.Batch, Grid: d.Grid, Size: d.Size, Classes: d.Classes, Embed: d.Embed, Layers: d.Layers,
+		Temperature: s.w.Temperature, Local: s.w.Local, Image: s.w.Image}
+	loss, st, err := be.HeadForward(spec, f.feats, text, global, s.tg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("head on %s: %w", be.Name(), err)
+	}
+	f.head = st
+	out := []float32{loss.Total, loss.ImageCE, loss.LocalUnweighted, loss.Local}
+	for l := range d.Layers {
+		out = append(out, loss.Focal[l], loss.DiceNormal[l], loss.DiceAnomaly[l])
+	}
+	out = append(out, loss.ImageLogits...)
+	return out, func(dOut []float32) ([][]float32, error) { return f.backward(s.ctx, dOut, text, global) }, nil
+}
+
+// textForward is dapo.EncodeTextTrain on the backend: template embeddings
+// with the learned context at positions 1..n and the positional embedding,
+// the deep text tokens inserted before block 1 and blended before each
+// later block up to TextDepth, the read-out rows through ln_final and the
+// projection, and the mean over the prompt groups (on the host: [C·P, E]).
+// It returns the raw class features [C, E] on the device.
+func (f *devicePass) textForward(ctx context.Context) (compute.Tensor, error) {
+	s, be := f.s, f.be
+	cfg, tt, ids := s.cfg, &s.text, s.model.IDs
+	n, alpha := cfg.LayerTokenCnt, float32(cfg.AlphaBlend)
+	rowsN, l, w, e := len(ids), len(ids[0]), tt.Width, tt.EmbedDim
+	x := compute.Seq{B: rowsN, L: l, W: w, T: be.Alloc(rowsN * l * w)}
+	be.EmbedTokens(x.T, tt.TokenEmbedding, ids, tt.PosEmbed, w)
+	for row := 0; row < rowsN; row++ {
+		ctxT, cnt := f.ctxA, cfg.AbnormalTokenCnt
+		if row < cfg.PromptCount {
+			ctxT, cnt = f.ctxN, cfg.NormalTokenCnt
+		}
+		group := row % cfg.PromptCount
+		dst := be.View(x.T, (row*l+1)*w, cnt*w)
+		be.Copy(dst, be.View(ctxT, group*cnt*w, cnt*w))
+		be.Add(dst, be.View(tt.PosEmbed, w, cnt*w))
+	}
+	hooks := compute.Hooks{Before: func(k int, x compute.Seq) compute.Seq {
+		if k == 0 {
+			y := compute.Seq{B: x.B, L: x.L + n, W: w, T: f.alloc(x.B * (x.L + n) * w)}
+			be.InsertAfterFirst(y.T, x.T, f.deep[0], x.B, x.L, w, n)
+			be.Free(x.T)
+			return y
+		}
+		if k < cfg.TextDepth {
+			be.BlendRows(x.T, f.deep[k], x.B, x.L, w, n, alpha)
+		}
+		return x
+	}}
+	final, tape, err := tt.Tower.ForwardCheckpointed(ctx, x, hooks)
+	if err != nil {
+		return nil, fmt.Errorf("text tower: %w", err)
+	}
+	f.textFinal, f.textTape = final, tape
+	f.rows = clip.ArgmaxRows(ids)
+	if cfg.TextReadout == dapo.ReadoutEOT {
+		for i := range f.rows {
+			f.rows[i] += n
+		}
+	}
+	groups := tt.Readout(final, f.rows)
+	host := make([]float32, rowsN*e)
+	be.Download(host, groups)
+	be.Free(groups)
+	if err := be.Err(); err != nil {
+		return nil, fmt.Errorf("text tower on %s: %w", be.Name(), err)
+	}
+	// Mean over the prompt groups as dapo's groupMean (same order, float32).
+	classes := rowsN / cfg.PromptCount
+	raw := make([]float32, classes*e)
+	for cl := 0; cl < classes; cl++ {
+		dst := raw[cl*e : (cl+1)*e]
+		for g := 0; g < cfg.PromptCount; g++ {
+			src := host[(cl*cfg.PromptCount+g)*e : (cl*cfg.PromptCount+g+1)*e]
+			for i := range dst {
+				dst[i] += src[i]
+			}
+		}
+		for i := range dst {
+			dst[i] /= float32(cfg.PromptCount)
+		}
+	}
+	return f.upload(raw), nil
+}
+
+// visionForward is dapo.EncodeImageTrain plus the adapters on the backend:
+// P_0 inserted after CLS before block 1, blended before each later block
+// up to Depth; after each feature layer its patch tokens (prompt rows and
+// CLS dropped) are kept and adapted. It returns the raw global features
+// [B, E] on the device.
+func (f *devicePass) visionForward(ctx context.Context) (compute.Tensor, error) {
+	s, be := f.s, f.be
+	cfg, d, v := s.cfg, s.dims, s.model.Vision
+	n, alpha, w, e := cfg.PrefixTokenCnt, float32(cfg.AlphaBlend), v.Width, v.EmbedDim
+	rows := d.Batch * d.Grid * d.Grid
+	f.tokens, f.feats = make([]compute.Tensor, d.Layers), make([]compute.Tensor, d.Layers)
+	px := be.Upload(s.pixels)
+	x := v.Embed(px, d.Batch)
+	be.Free(px)
+	hooks := compute.Hooks{
+		Before: func(k int, x compute.Seq) compute.Seq {
+			if k == 0 {
+				y := compute.Seq{B: x.B, L: x.L + n, W: w, T: f.alloc(x.B * (x.L + n) * w)}
+				be.InsertAfterFirst(y.T, x.T, be.View(f.visual, 0, n*w), x.B, x.L, w, n)
+				be.Free(x.T)
+				return y
+			}
+			if k < cfg.Depth {
+				be.BlendRows(x.T, be.View(f.visual, k*n*w, n*w), x.B, x.L, w, n, alpha)
+			}
+			return x
+		},
+		After: func(k int, x compute.Seq) {
+			li := slices.Index(cfg.FeatureLayers, k+1)
+			if li < 0 {
+				return
+			}
+			tokens := be.Alloc(x.B * (x.L - n) * w)
+			be.RemoveAfterFirst(tokens, x.T, x.B, x.L, w, n)
+			flat := f.alloc(rows * w)
+			be.DropFirst(flat, tokens, x.B, x.L-n, w)
+			be.Free(tokens)
+			feat := f.alloc(rows * e)
+			be.Linear(feat, flat, rows, w, e, f.adW[li], f.adB[li])
+			f.tokens[li], f.feats[li] = flat, feat
+		},
+	}
+	final, tape, err := v.Tower.ForwardCheckpointed(ctx, x, hooks)
+	if err != nil {
+		return nil, fmt.Errorf("vision tower: %w", err)
+	}
+	f.visFinal, f.visTape = final, tape
+	global := v.Global(final)
+	f.own(global)
+	if err := be.Err(); err != nil {
+		return nil, fmt.Errorf("vision tower on %s: %w", be.Name(), err)
+	}
+	for li, t := range f.feats {
+		if t == nil {
+			return nil, fmt.Errorf("vision tower: feature layer %d never ran", cfg.FeatureLayers[li])
+		}
+	}
+	return global, nil
+}
+
+// backward is the device op's gradient: the head's backward with the
+// total's gradient, the adapters, the vision tower with the feature-layer
+// token gradients and the global read-out, the text tower from the class
+// features; the learned tensors' gradients come back to the host in
+// ParamSpecs order.
+func (f *devicePass) backward(ctx context.Context, dOut []float32, text, global compute.Tensor) ([][]float32, error) {
+	defer func() {
+		f.free()
+		if f.s.live == f {
+			f.s.live = nil
+		}
+	}()
+	if f.head == nil {
+		return nil, fmt.Errorf("device step: backward without a forward")
+	}
+	for i, v := range dOut[1:] {
+		if v != 0 {
+			return nil, fmt.Errorf("device step: output %d is not differentiable (only the total loss is)", i+1)
+		}
+	}
+	s, be := f.s, f.be
+	cfg, d := s.cfg, s.dims
+	rows := d.Batch * d.Grid * d.Grid
+	dFeats := make([]compute.Tensor, d.Layers)
+	for l := range dFeats {
+		dFeats[l] = f.zeros(rows * d.Embed)
+	}
+	dText, dGlobal := f.zeros(text.Len()), f.zeros(global.Len())
+	if err := be.HeadBackward(f.head, dOut[0], dFeats, dText, dGlobal); err != nil {
+		return nil, fmt.Errorf("head backward on %s: %w", be.Name(), err)
+	}
+	f.head.Free()
+	f.head = nil
+
+	grads := make([][]float32, 0, 3+cfg.TextDepth+2*d.Layers)
+	textGrads, err := f.textBackward(ctx, dText)
+	if err != nil {
+		return nil, err
+	}
+	grads = append(grads, textGrads...)
+	visGrads, err := f.visionBackward(ctx, dFeats, dGlobal)
+	if err != nil {
+		return nil, err
+	}
+	grads = append(grads, visGrads...)
+	if err := be.Err(); err != nil {
+		return nil, fmt.Errorf("device step backward on %s: %w", be.Name(), err)
+	}
+	return grads, nil
+}
+
+// textBackward takes dRaw [C,E] back to the learned context and the deep
+// text tokens (as dapo.TextTape.Backward).
+func (f *devicePass) textBackward(ctx context.Context, dRaw compute.Tensor) ([][]float32, error) {
+	s, be := f.s, f.be
+	cfg, tt := s.cfg, &s.text
+	n, alpha := cfg.LayerTokenCnt, float32(cfg.AlphaBlend)
+	final, w, e := f.textFinal, tt.Width, tt.EmbedDim
+	rowsN := final.B
+	hostRaw := make([]float32, dRaw.Len())
+	be.Download(hostRaw, dRaw)
+	dGroups := make([]float32, rowsN*e)
+	inv := 1 / float32(cfg.PromptCount)
+	for r := 0; r < rowsN; r++ {
+		cl := r / cfg.PromptCount
+		for i := 0; i < e; i++ {
+			dGroups[r*e+i] = hostRaw[cl*e+i] * inv
+		}
+	}
+	// Read-out: y = ln_final(final[n, rows[n]])·proj.
+	dSel := f.zeros(rowsN * w)
+	be.MatMulBackwardInput(dSel, f.upload(dGroups), rowsN, w, e, tt.Projection)
+	sel := f.alloc(rowsN * w)
+	be.GatherRows(sel, final.T, f.rows, final.L, w)
+	dRow := f.zeros(rowsN * w)
+	be.LayerNormBackward(dRow, dSel, sel, rowsN, w, tt.LNFinal.Weight)
+	dFinal := compute.Seq{B: rowsN, L: final.L, W: w, T: f.zeros(rowsN * final.L * w)}
+	for r := 0; r < rowsN; r++ {
+		be.Copy(be.View(dFinal.T, (r*final.L+f.rows[r])*w, w), be.View(dRow, r*w, w))
+	}
+	dDeep := make([]compute.Tensor, cfg.TextDepth)
+	for k := range dDeep {
+		dDeep[k] = f.zeros(n * w)
+	}
+	hooks := compute.BackwardHooks{Before: func(k int, dx compute.Seq) compute.Seq {
+		switch {
+		case k == 0:
+			// Σ_b of the inserted rows (alpha 0: the rows are taken whole).
+			be.BlendRowsBackward(dx.T, dDeep[0], dx.B, dx.L, w, n, 0)
+			y := compute.Seq{B: dx.B, L: dx.L - n, W: w, T: f.alloc(dx.B * (dx.L - n) * w)}
+			be.RemoveAfterFirst(y.T, dx.T, dx.B, dx.L, w, n)
+			f.own(dx.T)
+			return y
+		case k < cfg.TextDepth:
+			be.BlendRowsBackward(dx.T, dDeep[k], dx.B, dx.L, w, n, alpha)
+		}
+		return dx
+	}}
+	dIn, err := tt.Tower.Backward(ctx, f.textTape, dFinal, hooks)
+	if err != nil {
+		return nil, fmt.Errorf("text tower backward: %w", err)
+	}
+	// dIn.T is the hook's y, owned already.
+	// The learned context sits at positions 1..cnt of the prompt rows.
+	dCtxN := f.zeros(cfg.PromptCount * cfg.NormalTokenCnt * w)
+	dCtxA := f.zeros(cfg.PromptCount * cfg.AbnormalTokenCnt * w)
+	for row := 0; row < dIn.B; row++ {
+		dst, cnt := dCtxA, cfg.AbnormalTokenCnt
+		if row < cfg.PromptCount {
+			dst, cnt = dCtxN, cfg.NormalTokenCnt
+		}
+		group := row % cfg.PromptCount
+		be.Add(be.View(dst, group*cnt*w, cnt*w), be.View(dIn.T, (row*dIn.L+1)*w, cnt*w))
+	}
+	out := [][]float32{download(be, dCtxN), download(be, dCtxA)}
+	for _, t := range dDeep {
+		out = append(out, download(be, t))
+	}
+	return out, nil
+}
+
+// visionBackward takes the adapted features' and the global features'
+// gradients back to the adapters and the deep visual tokens; it returns
+// [dVisual, dW_0, db_0, dW_1, db_1, …].
+func (f *devicePass) visionBackward(ctx context.Context, dFeats []compute.Tensor, dGlobal compute.Tensor) ([][]float32, error) {
+	s, be := f.s, f.be
+	cfg, d, v := s.cfg, s.dims, s.model.Vision
+	n, alpha, w, e := cfg.PrefixTokenCnt, float32(cfg.AlphaBlend), v.Width, v.EmbedDim
+	rows, g2 := d.Batch*d.Grid*d.Grid, d.Grid*d.Grid
+	final := f.visFinal
+	// Adapters: F = X·Wᵀ + b.
+	adapters := make([][]float32, 0, 2*d.Layers)
+	dTokens := make([]compute.Tensor, d.Layers)
+	for l := range dFeats {
+		dw, db := f.zeros(e*w), f.zeros(e)
+		be.LinearBackwardWeight(dw, db, dFeats[l], f.tokens[l], rows, w, e)
+		dTokens[l] = f.zeros(rows * w)
+		be.LinearBackwardInput(dTokens[l], dFeats[l], rows, w, e, f.adW[l])
+		adapters = append(adapters, download(be, dw), download(be, db))
+	}
+	// Global read-out: ln_post(final[b, 0])·proj.
+	dCls := f.zeros(d.Batch * w)
+	be.MatMulBackwardInput(dCls, dGlobal, d.Batch, w, e, v.Proj)
+	cls := f.alloc(d.Batch * w)
+	be.GatherRows(cls, final.T, make([]int, d.Batch), final.L, w)
+	dClsIn := f.zeros(d.Batch * w)
+	be.LayerNormBackward(dClsIn, dCls, cls, d.Batch, w, v.LNPost.Weight)
+	dFinal := compute.Seq{B: d.Batch, L: final.L, W: w, T: f.zeros(d.Batch * final.L * w)}
+	for b := 0; b < d.Batch; b++ {
+		be.Copy(be.View(dFinal.T, b*final.L*w, w), be.View(dClsIn, b*w, w))
+	}
+	dVisual := f.zeros(cfg.Depth * n * w)
+	hooks := compute.BackwardHooks{
+		After: func(k int, dx compute.Seq) {
+			li := slices.Index(cfg.FeatureLayers, k+1)
+			if li < 0 {
+				return
+			}
+			for b := 0; b < dx.B; b++ {
+				be.Add(be.View(dx.T, (b*dx.L+1+n)*w, g2*w), be.View(dTokens[li], b*g2*w, g2*w))
+			}
+		},
+		Before: func(k int, dx compute.Seq) compute.Seq {
+			switch {
+			case k == 0:
+				// The image input needs no gradient: the rows need not be removed.
+				be.BlendRowsBackward(dx.T, be.View(dVisual, 0, n*w), dx.B, dx.L, w, n, 0)
+			case k < cfg.Depth:
+				be.BlendRowsBackward(dx.T, be.View(dVisual, k*n*w, n*w), dx.B, dx.L, w, n, alpha)
+			}
+			return dx
+		},
+	}
+	dIn, err := v.Tower.Backward(ctx, f.visTape, dFinal, hooks)
+	if err != nil {
+		return nil, fmt.Errorf("vision tower backward: %w", err)
+	}
+	f.own(dIn.T)
+	return append([][]float32{download(be, dVisual)}, adapters...), nil
+}
+
+func download(be compute.Backend, t compute.Tensor) []float32 {
+	out := make([]float32, t.Len())
+	be.Download(out, t)
+	return out
+}

@@ -1,0 +1,99 @@
+// Package traintest holds the training-step checks every compute.Backend
+// must pass — the reference's golden training steps run through
+// train.DeviceStep — so the CPU backend's tests (server/train) and the GPU
+// backend's (server/gpu, dapocuda tag) run the very same code.
+package traintest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"dapo/server/compute"
+	"dapo/server/compute/bind/bindtest"
+	"dapo/server/train"
+	"dapo/shared/tokenizer"
+)
+
+// GoldenStep runs the reference's training steps (two in the dev set) on
+// the golden batch with the whole step on be: every loss term, the image
+// logits, every gradient and every parameter after the optimiser, against
+// the reference within tolerances.json (shapes, settings, loss weights and
+// Adam's settings all come from the golden folder).
+func GoldenStep(t *testing.T, be compute.Backend) {
+	m := bindtest.LoadModel(t)
+	set, cfg, bb, params := m.Set, m.Config, m.Backbone, m.Params
+	var doc struct {
+		DAPOConfig json.RawMessage `json:"dapo_config"`
+	}
+	set.JSON(t, "golden.json", &doc)
+	var extra struct {
+		LossWeights struct{ Local, Image float32 } `json:"loss_weights"`
+		Adam        struct {
+			LR    float64    `json:"lr"`
+			Betas [2]float64 `json:"betas"`
+			Eps   float64    `json:"eps"`
+		} `json:"adam"`
+	}
+	if err := json.Unmarshal(doc.DAPOConfig, &extra); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokenizer.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := cfg.TemplateIDs(tok, bb.Config.Text.ContextLength)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pixels, batch := m.Pixels(t)
+	gt, gtShape := set.Int64(t, "train_step", "batch.gt")
+	gtB, _ := set.Int64(t, "train_step", "batch.gt_b")
+	label, _ := set.Int64(t, "train_step", "batch.label")
+	tg := train.Targets{ClassID: gt}
+	for _, y := range label {
+		tg.Label = append(tg.Label, int(y))
+	}
+	for _, v := range gtB {
+		tg.Binary = append(tg.Binary, float32(v))
+	}
+	d := train.Dims{Batch: batch, Grid: bb.Config.Grid(), Size: gtShape[len(gtShape)-1], Classes: 1 + len(cfg.Defects),
+		Embed: bb.Config.EmbedDim, VisionWidth: bb.Config.Vision.Width, Layers: len(cfg.FeatureLayers)}
+	dm, err := train.BindDevice(be, bb.Weights, params, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step, err := train.NewDeviceStep(cfg, d, train.HeadWeights{Local: extra.LossWeights.Local, Image: extra.LossWeights.Image, Temperature: float32(cfg.Temperature)}, dm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer step.Close()
+	opt := &train.Adam{LR: extra.Adam.LR, Beta1: extra.Adam.Betas[0], Beta2: extra.Adam.Betas[1], Eps: extra.Adam.Eps}
+	steps := 0
+	for s := 1; set.HasTensor(t, "train_step", fmt.Sprintf("step%d.loss.total", s)); s++ {
+		res, err := step.Run(context.Background(), pixels, tg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, v := range res.Losses {
+			set.CompareFloat32(t, "train_step", fmt.Sprintf("step%d.%s", s, name), []float32{v})
+		}
+		if key := fmt.Sprintf("step%d.image_logits", s); set.HasTensor(t, "train_step", key) {
+			set.CompareFloat32(t, "train_step", key, res.ImageLogits)
+		}
+		for _, nt := range res.Grads.Tensors(cfg, bb.Config) {
+			set.CompareFloat32(t, "train_step", fmt.Sprintf("step%d.grad.%s", s, nt.Name), nt.Data)
+		}
+		if err := step.Apply(opt); err != nil {
+			t.Fatal(err)
+		}
+		for _, nt := range params.Tensors(cfg, bb.Config) {
+			set.CompareFloat32(t, "train_step", fmt.Sprintf("step%d.param.%s", s, nt.Name), nt.Data)
+		}
+		steps++
+	}
+	if steps < 2 {
+		t.Errorf("golden set has %d training steps, want 2", steps)
+	}
+}
