@@ -130,8 +130,13 @@ func zeroed(buf []float32, n int) []float32 {
 // chunkRows rows: the scratch then stays a few MB (the text side's
 // hidden-layer gradient would otherwise be 17 091 × 2048 floats), and the
 // SGEMMs accumulate into C blocks that stay in cache.
+//
+// Encoded weights are decoded into the forward scratch's buffer first (a
+// checkpointed tape's recompute has just decoded the same block there: the
+// second decode is the price of not holding two blocks' weights).
 func (t *Transformer) blockBackward(i int, rec *blockTape, dx Seq, s *backwardScratch) {
-	w, mlp := dx.W, t.Blocks[i].FC.Out
+	blk := t.Blocks[i].dense(&s.fwd.weights)
+	w, mlp := dx.W, blk.FC.Out
 	per := max(1, chunkRows/max(rec.l, 1)) // sequences per chunk
 	for b0 := 0; b0 < rec.b; b0 += per {
 		b1 := min(b0+per, rec.b)
@@ -143,13 +148,13 @@ func (t *Transformer) blockBackward(i int, rec *blockTape, dx Seq, s *backwardSc
 			mid: rec.mid[r0*w : r1*w],
 			pre: rec.pre[r0*mlp : r1*mlp],
 		}
-		t.blockBackwardChunk(i, &part, Seq{B: b1 - b0, L: dx.L, W: w, Data: dx.Data[r0*w : r1*w]}, s)
+		t.blockBackwardChunk(blk, &part, Seq{B: b1 - b0, L: dx.L, W: w, Data: dx.Data[r0*w : r1*w]}, s)
 	}
 }
 
-// blockBackwardChunk is blockBackward over whole sequences.
-func (t *Transformer) blockBackwardChunk(i int, rec *blockTape, dx Seq, s *backwardScratch) {
-	blk := &t.Blocks[i]
+// blockBackwardChunk is blockBackward over whole sequences, with blk's
+// weights dense.
+func (t *Transformer) blockBackwardChunk(blk *Block, rec *blockTape, dx Seq, s *backwardScratch) {
 	n, w, mlp := rec.b*rec.l, dx.W, blk.FC.Out
 
 	s.big = zeroed(s.big, n*max(mlp, 3*w))

@@ -77,8 +77,10 @@ func (t *Transformer) Block(i int, x Seq) {
 
 // forwardScratch is a block's working memory, reused across blocks: h the
 // width-wide activations, big the in_proj output and later the MLP hidden
-// layer, hidden the activation output when the pre-activation is recorded.
-type forwardScratch struct{ h, big, hidden []float32 }
+// layer, hidden the activation output when the pre-activation is recorded,
+// weights the block's matrices decoded from encoded (lazily bound) weights
+// (50 MB for a ViT-L/14 block; unused when the weights are dense).
+type forwardScratch struct{ h, big, hidden, weights []float32 }
 
 // chunkRows bounds the rows (batch·tokens) a block processes at once. A
 // block's scratch is about 9·width floats per row; DAPO's text side (211
@@ -93,8 +95,11 @@ const chunkRows = 2048
 // qkv, mid and pre in rec (whose buffers are reused when large enough);
 // the arithmetic and the chunks are the same either way, so recorded and
 // plain forwards agree bit for bit.
+//
+// Encoded weights are decoded into s.weights first, once for all chunks.
 func (t *Transformer) block(i int, x Seq, s *forwardScratch, rec *blockTape) {
-	w, mlp := x.W, t.Blocks[i].FC.Out
+	blk := t.Blocks[i].dense(&s.weights)
+	w, mlp := x.W, blk.FC.Out
 	per := max(1, chunkRows/max(x.L, 1)) // sequences per chunk
 	if rec != nil {
 		n := x.B * x.L
@@ -110,18 +115,17 @@ func (t *Transformer) block(i int, x Seq, s *forwardScratch, rec *blockTape) {
 		if rec != nil {
 			cr = &chunkRecord{qkv: rec.qkv[r0*3*w : r1*3*w], mid: rec.mid[r0*w : r1*w], pre: rec.pre[r0*mlp : r1*mlp]}
 		}
-		t.blockChunk(i, part, s, cr)
+		t.blockChunk(blk, part, s, cr)
 	}
 }
 
 // chunkRecord is the part of a blockTape that one chunk fills.
 type chunkRecord struct{ qkv, mid, pre []float32 }
 
-// blockChunk applies block i in place to x, whole sequences. Both
-// residual projections accumulate into x in the SGEMM itself; the c_fc
-// bias and the activation are one pass.
-func (t *Transformer) blockChunk(i int, x Seq, s *forwardScratch, rec *chunkRecord) {
-	blk := &t.Blocks[i]
+// blockChunk applies blk (with dense weights) in place to x, whole
+// sequences. Both residual projections accumulate into x in the SGEMM
+// itself; the c_fc bias and the activation are one pass.
+func (t *Transformer) blockChunk(blk *Block, x Seq, s *forwardScratch, rec *chunkRecord) {
 	n, w, mlp := x.B*x.L, x.W, blk.FC.Out
 	s.h = grow(s.h, n*w)
 	h := s.h

@@ -58,7 +58,9 @@ func New(ctx context.Context, backboneDir string, ck *dapo.Checkpoint, opts Opti
 	if opts.ImageSize > 0 {
 		cfg.ImageSize = opts.ImageSize
 	}
-	bb, err := weights.Open(backboneDir, weights.Options{ImageSize: cfg.ImageSize})
+	// On the CPU, half-precision block weights stay memory-mapped and are
+	// widened per block; a device backend uploads dense float32 weights.
+	bb, err := weights.Open(backboneDir, weights.Options{ImageSize: cfg.ImageSize, LazyHalf: opts.Backend == nil})
 	if err != nil {
 		return nil, err
 	}

@@ -25,13 +25,25 @@ type Options struct {
 	QuickGELU *bool
 	// Logger receives load messages; nil means slog.Default().
 	Logger *slog.Logger
+	// LazyHalf leaves the four matrices of every transformer block
+	// (in_proj, out_proj, c_fc, c_proj weights) of F16 and BF16
+	// checkpoints in the mapped file, half-precision, to be widened per
+	// block as the CPU towers run (clip.BindLazy): the process then holds
+	// the file plus one block's float32 matrices, not the whole backbone
+	// twice over. Their Linear.Weight is nil (see clip.Linear); code that
+	// reads it directly, such as a GPU upload, must not set LazyHalf, or
+	// must call Weights.Densify first. F32 tensors are used in place
+	// either way.
+	LazyHalf bool
 }
 
 // Backbone is a loaded CLIP backbone.
 //
 // The weights of F32 checkpoints are views of the memory-mapped file, not
-// copies: they are read-only (writing into them faults) and valid only
-// until Close. Keep the Backbone open as long as Weights is used.
+// copies, and so are the half-precision block matrices loaded with
+// Options.LazyHalf: they are read-only (writing into them faults) and
+// valid only until Close. Keep the Backbone open as long as Weights is
+// used.
 type Backbone struct {
 	// Config is the config the towers run with (after Options).
 	Config clip.Config
@@ -90,13 +102,20 @@ func open(dir string, opts Options) (*Backbone, error) {
 		return nil, err
 	}
 	var src clip.TensorSource = ck.tensor
+	var lazy clip.LazySource
+	if opts.LazyHalf {
+		lazy = halfSource(ck)
+	}
 	if layout == LayoutHF {
 		src = hfSource(ck)
+		if opts.LazyHalf {
+			lazy = hfHalfSource(ck)
+		}
 	}
 	if cfg.Grid() != stored.Grid() {
 		src = resizedPosEmbed(src, stored, cfg)
 	}
-	w, bindErr := clip.Bind(cfg, src)
+	w, bindErr := clip.BindLazy(cfg, src, lazy)
 	if err := errors.Join(bindErr, checkExtra(ck, layout, log)); err != nil {
 		ck.close()
 		return nil, err
