@@ -70,7 +70,15 @@ func (tp *Tape) Bytes() int64 {
 // hooks, and like Forward it may overwrite x) that also records a Tape for
 // Backward. See Tape for what is kept and its memory.
 func (t *Transformer) ForwardCached(ctx context.Context, x Seq, hooks Hooks) (Seq, *Tape, error) {
-	return t.forwardTape(ctx, x, hooks, false)
+	return t.forwardTape(ctx, x, hooks, false, nil)
+}
+
+// ForwardCachedReusing is ForwardCached recording into the buffers of old,
+// a tape whose Backward has run and which is not needed any more (old is
+// emptied; nil is allowed). A training loop reuses the previous step's
+// tape this way instead of touching gigabytes of fresh pages every step.
+func (t *Transformer) ForwardCachedReusing(ctx context.Context, x Seq, hooks Hooks, old *Tape) (Seq, *Tape, error) {
+	return t.forwardTape(ctx, x, hooks, false, old)
 }
 
 // ForwardCheckpointed is ForwardCached keeping only each block's input:
@@ -80,11 +88,16 @@ func (t *Transformer) ForwardCached(ctx context.Context, x Seq, hooks Hooks) (Se
 // tape (5·width+mlp)/width times smaller (9× for CLIP's mlp = 4·width):
 // the choice for ViT-L at high resolution.
 func (t *Transformer) ForwardCheckpointed(ctx context.Context, x Seq, hooks Hooks) (Seq, *Tape, error) {
-	return t.forwardTape(ctx, x, hooks, true)
+	return t.forwardTape(ctx, x, hooks, true, nil)
 }
 
-func (t *Transformer) forwardTape(ctx context.Context, x Seq, hooks Hooks, checkpoint bool) (Seq, *Tape, error) {
-	tape := &Tape{tower: t, inB: x.B, inL: x.L, w: x.W, checkpointed: checkpoint, blocks: make([]blockTape, len(t.Blocks))}
+func (t *Transformer) forwardTape(ctx context.Context, x Seq, hooks Hooks, checkpoint bool, old *Tape) (Seq, *Tape, error) {
+	tape := &Tape{tower: t, inB: x.B, inL: x.L, w: x.W, checkpointed: checkpoint}
+	if old != nil && len(old.blocks) == len(t.Blocks) {
+		tape.blocks, old.blocks = old.blocks, nil
+	} else {
+		tape.blocks = make([]blockTape, len(t.Blocks))
+	}
 	var s forwardScratch
 	for i := range t.Blocks {
 		if err := ctx.Err(); err != nil {
@@ -99,7 +112,7 @@ func (t *Transformer) forwardTape(ctx context.Context, x Seq, hooks Hooks, check
 		}
 		rec := &tape.blocks[i]
 		rec.b, rec.l = x.B, x.L
-		rec.x = append([]float32(nil), x.Data...)
+		rec.x = append(rec.x[:0], x.Data...)
 		if checkpoint {
 			t.block(i, x, &s, nil)
 		} else {

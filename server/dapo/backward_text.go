@@ -24,8 +24,10 @@ type TextGrads struct {
 	TextDeep               [][]float32
 }
 
-// EncodeTextTrain is EncodeText recording a tape for TextBackward.
-func EncodeTextTrain(ctx context.Context, c Config, text *clip.Text, p *Params, ids [][]int) (*TextFeatures, *TextTape, error) {
+// EncodeTextTrain is EncodeText recording a tape for TextBackward. reuse,
+// if not nil, is an earlier tape whose backward has run: its buffers are
+// recorded into (and it must not be used again).
+func EncodeTextTrain(ctx context.Context, c Config, text *clip.Text, p *Params, ids [][]int, reuse *TextTape) (*TextFeatures, *TextTape, error) {
 	x, err := PromptEmbeddings(c, text, p, ids)
 	if err != nil {
 		return nil, nil, err
@@ -45,7 +47,11 @@ func EncodeTextTrain(ctx context.Context, c Config, text *clip.Text, p *Params, 
 		}
 		return x
 	}}
-	final, tape, err := tower.ForwardCached(ctx, x, hooks)
+	var old *clip.Tape
+	if reuse != nil {
+		old, reuse.tape = reuse.tape, nil
+	}
+	final, tape, err := tower.ForwardCachedReusing(ctx, x, hooks, old)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -24,8 +24,10 @@ type VisionTape struct {
 
 // EncodeImageTrain runs the vision tower with deep visual prompts (as
 // EncodeImage) and records a tape for Backward. The adapters are not
-// applied: in training they live in the gorgonia graph.
-func EncodeImageTrain(ctx context.Context, c Config, vision *clip.Vision, p *Params, pixels []float32, batch int) (*VisionTrainOut, *VisionTape, error) {
+// applied: in training they live in the gorgonia graph. reuse, if not nil,
+// is an earlier tape whose backward has run: its buffers are recorded into
+// (and it must not be used again).
+func EncodeImageTrain(ctx context.Context, c Config, vision *clip.Vision, p *Params, pixels []float32, batch int, reuse *VisionTape) (*VisionTrainOut, *VisionTape, error) {
 	n, alpha := c.PrefixTokenCnt, float32(c.AlphaBlend)
 	out := &VisionTrainOut{Tokens: make([][]float32, len(c.FeatureLayers))}
 	hooks := clip.Hooks{
@@ -48,7 +50,11 @@ func EncodeImageTrain(ctx context.Context, c Config, vision *clip.Vision, p *Par
 	if err != nil {
 		return nil, nil, err
 	}
-	final, tape, err := vision.Tower.ForwardCached(ctx, x, hooks)
+	var old *clip.Tape
+	if reuse != nil {
+		old, reuse.tape = reuse.tape, nil
+	}
+	final, tape, err := vision.Tower.ForwardCachedReusing(ctx, x, hooks, old)
 	if err != nil {
 		return nil, nil, err
 	}
