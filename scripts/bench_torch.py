@@ -82,7 +82,7 @@ def main():
     p.add_argument("--n", type=int, default=5)
     p.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
     p.add_argument("--text", action="store_true", help="time the text tower's blocks over --sequences × --tokens (no mask, as DAPO's prompt encoder)")
-    p.add_argument("--sequences", type=int, default=211)
+    p.add_argument("--sequences", type=int, default=210)
     p.add_argument("--tokens", type=int, default=81)
     p.add_argument("--sgemm", type=int, default=0, metavar="N", help="time an N×N×N float32 matrix product instead")
     a = p.parse_args()

@@ -44,7 +44,7 @@ func newBenchTextCmd() *cobra.Command {
 		Long: `Runs the text tower's blocks of a built-in (or JSON) config with deterministic
 random weights over --sequences sequences of --tokens token embeddings — by
 default DAPO's text side: 1 normal + 20 MVTec states, 10 prompt groups each
-(211 sequences), 77 context tokens plus 4 deep prompt tokens (81), without
+(210 sequences), 77 context tokens plus 4 deep prompt tokens (81), without
 the causal mask as in the reference — once to warm up and then --n times,
 and prints the median seconds per pass and the sustained GFLOP/s (blocks
 only: the embedding look-up and read-out are negligible).
@@ -96,7 +96,7 @@ Compare with scripts/bench_torch.py --text.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&config, "config", "ViT-L-14-336-quickgelu", "built-in config name or open_clip config JSON file")
-	f.IntVar(&sequences, "sequences", 211, "sequences per pass (DAPO: (1 + states) × prompt groups)")
+	f.IntVar(&sequences, "sequences", 210, "sequences per pass (DAPO: (1 + states) × prompt groups)")
 	f.IntVar(&tokens, "tokens", 81, "tokens per sequence (DAPO: context length + deep prompt tokens)")
 	f.BoolVar(&causal, "causal", false, "apply CLIP's causal mask (DAPO's prompt encoder does not)")
 	f.IntVar(&n, "n", 3, "timed runs after one warm-up")

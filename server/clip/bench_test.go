@@ -46,7 +46,7 @@ func BenchmarkVisionViTB16At224(b *testing.B) { benchVision(b, "ViT-B-16-quickge
 func BenchmarkVisionViTL14At336(b *testing.B) { benchVision(b, "ViT-L-14-336-quickgelu") }
 
 // BenchmarkTextDAPOViTL is DAPO's text side through the ViT-L/14 text
-// tower's blocks: 211 prompt sequences (1 normal + 20 states, 10 groups
+// tower's blocks: 210 prompt sequences ((1 normal + 20 states) × 10 groups
 // each) of 77 + 4 deep-prompt tokens, no causal mask.
 func BenchmarkTextDAPOViTL(b *testing.B) {
 	cfg, err := modelinit.Config("ViT-L-14-336-quickgelu")
@@ -63,7 +63,7 @@ func BenchmarkTextDAPOViTL(b *testing.B) {
 	}
 	tower := clip.NewText(w).Tower
 	tower.Causal = false
-	const seqs, tokens = 211, 81
+	const seqs, tokens = 210, 81
 	input := clip.NewSeq(seqs, tokens, cfg.Text.Width)
 	for i := range input.Data {
 		input.Data[i] = float32(i%251)/250 - 0.5
