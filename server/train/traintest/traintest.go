@@ -10,11 +10,33 @@ import (
 	"fmt"
 	"testing"
 
+	G "gorgonia.org/gorgonia"
+
+	"dapo/server/clip"
 	"dapo/server/compute"
 	"dapo/server/compute/bind/bindtest"
+	"dapo/server/dapo"
 	"dapo/server/train"
 	"dapo/shared/tokenizer"
 )
+
+// Stepper is a training step: train.Step (the CPU towers) or
+// train.DeviceStep (a compute.Backend).
+type Stepper interface {
+	Run(ctx context.Context, pixels []float32, tg train.Targets) (*train.Result, error)
+	Apply(solver G.Solver) error
+	Close()
+}
+
+// Golden is what a step needs to be built for the golden batch.
+type Golden struct {
+	Config  dapo.Config
+	Dims    train.Dims
+	Head    train.HeadWeights
+	Weights *clip.Weights
+	Params  *dapo.Params
+	IDs     [][]int
+}
 
 // GoldenStep runs the reference's training steps (two in the dev set) on
 // the golden batch with the whole step on be: every loss term, the image
@@ -22,6 +44,17 @@ import (
 // the reference within tolerances.json (shapes, settings, loss weights and
 // Adam's settings all come from the golden folder).
 func GoldenStep(t *testing.T, be compute.Backend) {
+	GoldenSteps(t, func(g Golden) (Stepper, error) {
+		dm, err := train.BindDevice(be, g.Weights, g.Params, g.IDs)
+		if err != nil {
+			return nil, err
+		}
+		return train.NewDeviceStep(g.Config, g.Dims, g.Head, dm)
+	})
+}
+
+// GoldenSteps is GoldenStep for any step newStep builds.
+func GoldenSteps(t *testing.T, newStep func(Golden) (Stepper, error)) {
 	m := bindtest.LoadModel(t)
 	set, cfg, bb, params := m.Set, m.Config, m.Backbone, m.Params
 	var doc struct {
@@ -60,11 +93,8 @@ func GoldenStep(t *testing.T, be compute.Backend) {
 	}
 	d := train.Dims{Batch: batch, Grid: bb.Config.Grid(), Size: gtShape[len(gtShape)-1], Classes: 1 + len(cfg.Defects),
 		Embed: bb.Config.EmbedDim, VisionWidth: bb.Config.Vision.Width, Layers: len(cfg.FeatureLayers)}
-	dm, err := train.BindDevice(be, bb.Weights, params, ids)
-	if err != nil {
-		t.Fatal(err)
-	}
-	step, err := train.NewDeviceStep(cfg, d, train.HeadWeights{Local: extra.LossWeights.Local, Image: extra.LossWeights.Image, Temperature: float32(cfg.Temperature)}, dm)
+	step, err := newStep(Golden{Config: cfg, Dims: d, Weights: bb.Weights, Params: params, IDs: ids,
+		Head: train.HeadWeights{Local: extra.LossWeights.Local, Image: extra.LossWeights.Image, Temperature: float32(cfg.Temperature)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,6 +115,7 @@ func GoldenStep(t *testing.T, be compute.Backend) {
 		for _, nt := range res.Grads.Tensors(cfg, bb.Config) {
 			set.CompareFloat32(t, "train_step", fmt.Sprintf("step%d.grad.%s", s, nt.Name), nt.Data)
 		}
+		// The optimiser goes through gorgonia's Solver interface, as in training.
 		if err := step.Apply(opt); err != nil {
 			t.Fatal(err)
 		}
