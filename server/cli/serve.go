@@ -27,15 +27,18 @@ func newServeCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "serve --model DIR --checkpoint CKPT [--addr HOST:PORT]",
-		Short: "Serve detection, feature bundles and text features over HTTP",
+		Short: "Serve detection, feature bundles, bundle scoring, text features and the app over HTTP",
 		Long: `Loads a checkpoint once and answers HTTP requests (docs/api.md):
 
   POST /v1/detect     image -> the JSON of 'dapo detect' (?maps=1 adds PNGs)
   POST /v1/features   image -> feature bundle (?f16=1)
+  POST /v1/score      feature bundle -> scores, defect types (?maps=1 adds PNGs),
+                      re-scored without the model, as the Worker does
   POST /v1/text       ["crack","rust"] -> class text features for new words
   GET  /v1/info       backbone, checkpoint, classes, thresholds, limits
   GET  /healthz       liveness; GET /metrics: Prometheus text format
-  GET  /              --static files (the browser app), else an index page
+  GET  /              --static files (the browser app: make ui, or the
+                      demo's site with its gallery), else an index page
 
 Images are sent as a raw image/png or image/jpeg body or as the multipart
 field "image". The model is shared and not assumed safe for concurrent
@@ -47,7 +50,7 @@ from <checkpoint>.thresholds.json when 'dapo calibrate' wrote one, else the
 defaults; requests may override them. Stops gracefully on SIGINT.`,
 		Example: `  dapo serve --model ViT-L-14-336 --checkpoint dapo.safetensors
   dapo serve --addr 0.0.0.0:8080 --model ViT-L-14-336 --checkpoint dapo.safetensors \
-      --token "$DAPO_TOKEN" --workers 2 --cors https://app.example --static web/dist
+      --token "$DAPO_TOKEN" --workers 2 --cors https://app.example --static build/ui
   curl -s --data-binary @part.png -H 'Content-Type: image/png' localhost:8080/v1/detect`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
