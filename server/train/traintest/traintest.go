@@ -6,7 +6,6 @@ package traintest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -16,6 +15,7 @@ import (
 	"dapo/server/compute"
 	"dapo/server/compute/bind/bindtest"
 	"dapo/server/dapo"
+	"dapo/server/dapo/dapotest"
 	"dapo/server/train"
 	"dapo/shared/tokenizer"
 )
@@ -57,21 +57,7 @@ func GoldenStep(t *testing.T, be compute.Backend) {
 func GoldenSteps(t *testing.T, newStep func(Golden) (Stepper, error)) {
 	m := bindtest.LoadModel(t)
 	set, cfg, bb, params := m.Set, m.Config, m.Backbone, m.Params
-	var doc struct {
-		DAPOConfig json.RawMessage `json:"dapo_config"`
-	}
-	set.JSON(t, "golden.json", &doc)
-	var extra struct {
-		LossWeights struct{ Local, Image float32 } `json:"loss_weights"`
-		Adam        struct {
-			LR    float64    `json:"lr"`
-			Betas [2]float64 `json:"betas"`
-			Eps   float64    `json:"eps"`
-		} `json:"adam"`
-	}
-	if err := json.Unmarshal(doc.DAPOConfig, &extra); err != nil {
-		t.Fatal(err)
-	}
+	extra := dapotest.LoadTrainSettings(t, set)
 	tok, err := tokenizer.New()
 	if err != nil {
 		t.Fatal(err)

@@ -7,11 +7,9 @@ package bindtest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand"
-	"slices"
 	"testing"
 
 	"dapo/kernels/cpu"
@@ -19,61 +17,15 @@ import (
 	"dapo/server/compute"
 	"dapo/server/compute/bind"
 	"dapo/server/dapo"
-	"dapo/server/weights"
-	"dapo/shared/golden"
-	"dapo/shared/safetensors"
+	"dapo/server/dapo/dapotest"
 )
 
 // Model is the golden backbone, DAPO config and initial parameters.
-type Model struct {
-	Set      *golden.Set
-	Config   dapo.Config
-	Backbone *weights.Backbone
-	Params   *dapo.Params
-}
+type Model struct{ *dapotest.Model }
 
 // LoadModel reads everything from the golden folder (shapes, layer lists
 // and settings come from its files).
-func LoadModel(t testing.TB) *Model {
-	t.Helper()
-	set := golden.Load(t)
-	var doc struct {
-		DAPOConfig json.RawMessage `json:"dapo_config"`
-	}
-	set.JSON(t, "golden.json", &doc)
-	cfg, err := dapo.ParseConfig(doc.DAPOConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bb, err := weights.Open(set.Dir, weights.Options{ImageSize: cfg.ImageSize})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bb.Close() })
-	if err := cfg.Validate(bb.Config.Vision.Layers, bb.Config.Text.Layers); err != nil {
-		t.Fatal(err)
-	}
-	f := set.File(t, "dapo_params_init")
-	params, err := dapo.BindParams(cfg, bb.Config, fileSource(f))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &Model{Set: set, Config: cfg, Backbone: bb, Params: params}
-}
-
-func fileSource(f *safetensors.File) clip.TensorSource {
-	return func(name string, shape []int) ([]float32, error) {
-		info, ok := f.Info(name)
-		if !ok {
-			return nil, fmt.Errorf("missing %s", name)
-		}
-		if !slices.Equal(info.Shape, shape) {
-			return nil, fmt.Errorf("%s: shape %v, want %v", name, info.Shape, shape)
-		}
-		v, _, err := f.Float32(name)
-		return v, err
-	}
-}
+func LoadModel(t testing.TB) *Model { return &Model{dapotest.LoadModel(t)} }
 
 // Pixels returns the golden preprocessed images as one batch.
 func (m *Model) Pixels(t testing.TB) ([]float32, int) {
