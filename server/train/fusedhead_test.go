@@ -1,7 +1,6 @@
 package train
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"dapo/server/compute"
 	"dapo/server/dapo"
+	"dapo/server/dapo/dapotest"
 	"dapo/shared/golden"
 )
 
@@ -29,20 +29,11 @@ type headGolden struct {
 
 func loadHeadGolden(t *testing.T) headGolden {
 	set := golden.Load(t)
-	var doc struct {
-		DAPOConfig json.RawMessage `json:"dapo_config"`
-	}
-	set.JSON(t, "golden.json", &doc)
-	var lw struct {
-		LossWeights struct{ Local, Image float32 } `json:"loss_weights"`
-	}
-	if err := json.Unmarshal(doc.DAPOConfig, &lw); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := dapo.ParseConfig(doc.DAPOConfig)
+	cfg, err := dapotest.Config(set)
 	if err != nil {
 		t.Fatal(err)
 	}
+	lw := dapotest.LoadTrainSettings(t, set)
 	_, shape := set.Float32(t, "dapo_forward", fmt.Sprintf("layer%d.tokens", cfg.FeatureLayers[0]))
 	textRaw, tshape := set.Float32(t, "dapo_forward", "text.features_raw")
 	globalRaw, _ := set.Float32(t, "dapo_forward", "image.global_raw")

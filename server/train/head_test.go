@@ -1,7 +1,6 @@
 package train
 
 import (
-	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -9,7 +8,6 @@ import (
 	"gorgonia.org/tensor"
 
 	"dapo/server/dapo"
-	"dapo/shared/golden"
 )
 
 // TestHeadGolden feeds the reference's step-1 encoder outputs (layer
@@ -17,51 +15,19 @@ import (
 // loss term, and the adapter gradients — which depend on nothing upstream
 // — with the reference's first training step.
 func TestHeadGolden(t *testing.T) {
-	set := golden.Load(t)
-	var doc struct {
-		DAPOConfig json.RawMessage `json:"dapo_config"`
-	}
-	set.JSON(t, "golden.json", &doc)
-	var lw struct {
-		LossWeights struct{ Local, Image float32 } `json:"loss_weights"`
-	}
-	if err := json.Unmarshal(doc.DAPOConfig, &lw); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := dapo.ParseConfig(doc.DAPOConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, shape := set.Float32(t, "dapo_forward", fmt.Sprintf("layer%d.tokens", cfg.FeatureLayers[0]))
-	textRaw, tshape := set.Float32(t, "dapo_forward", "text.features_raw")
-	globalRaw, _ := set.Float32(t, "dapo_forward", "image.global_raw")
-	gt, gtShape := set.Int64(t, "train_step", "batch.gt")
-	gtB, _ := set.Int64(t, "train_step", "batch.gt_b")
-	label, _ := set.Int64(t, "train_step", "batch.label")
-	d := Dims{Batch: shape[0], Grid: intSqrt(shape[1] - 1), Size: gtShape[len(gtShape)-1], Classes: tshape[0], Embed: tshape[1], VisionWidth: shape[2], Layers: len(cfg.FeatureLayers)}
-	tg := Targets{ClassID: gt}
-	for _, y := range label {
-		tg.Label = append(tg.Label, int(y))
-	}
-	for _, v := range gtB {
-		tg.Binary = append(tg.Binary, float32(v))
-	}
-
+	hg := loadHeadGolden(t)
+	set, cfg, d, tg := hg.set, hg.cfg, hg.d, hg.tg
 	g := G.NewGraph()
 	b := &builder{g: g}
 	var tokens, ws, bs []*G.Node
-	init := set.File(t, "dapo_params_init")
 	for i, l := range cfg.FeatureLayers {
-		full, _ := set.Float32(t, "dapo_forward", fmt.Sprintf("layer%d.tokens", l))
-		tokens = append(tokens, b.constant(fmt.Sprintf("tokens%d", l), []int{d.Batch * d.Grid * d.Grid, d.VisionWidth}, dropCLS(full, d)))
-		w, _, _ := init.Float32(dapo.NameAdapterWeight(i))
-		bias, _, _ := init.Float32(dapo.NameAdapterBias(i))
-		ws = append(ws, G.NewMatrix(g, tensor.Float32, G.WithShape(d.Embed, d.VisionWidth), G.WithName(dapo.NameAdapterWeight(i)), G.WithValue(tensor.New(tensor.WithShape(d.Embed, d.VisionWidth), tensor.WithBacking(w)))))
-		bs = append(bs, G.NewVector(g, tensor.Float32, G.WithShape(d.Embed), G.WithName(dapo.NameAdapterBias(i)), G.WithValue(tensor.New(tensor.WithShape(d.Embed), tensor.WithBacking(bias)))))
+		tokens = append(tokens, b.constant(fmt.Sprintf("tokens%d", l), []int{d.Batch * d.Grid * d.Grid, d.VisionWidth}, hg.tokens[i]))
+		ws = append(ws, G.NewMatrix(g, tensor.Float32, G.WithShape(d.Embed, d.VisionWidth), G.WithName(dapo.NameAdapterWeight(i)), G.WithValue(tensor.New(tensor.WithShape(d.Embed, d.VisionWidth), tensor.WithBacking(hg.adW[i])))))
+		bs = append(bs, G.NewVector(g, tensor.Float32, G.WithShape(d.Embed), G.WithName(dapo.NameAdapterBias(i)), G.WithValue(tensor.New(tensor.WithShape(d.Embed), tensor.WithBacking(hg.adB[i])))))
 	}
-	global := b.constant("global", []int{d.Batch, d.Embed}, globalRaw)
-	text := b.constant("text", []int{d.Classes, d.Embed}, textRaw)
-	loss := buildHead(b, d, tokens, global, text, ws, bs, tg, HeadWeights{Local: lw.LossWeights.Local, Image: lw.LossWeights.Image, Temperature: float32(cfg.Temperature)})
+	global := b.constant("global", []int{d.Batch, d.Embed}, hg.global)
+	text := b.constant("text", []int{d.Classes, d.Embed}, hg.text)
+	loss := buildHead(b, d, tokens, global, text, ws, bs, tg, HeadWeights{Local: hg.local, Image: hg.image, Temperature: float32(cfg.Temperature)})
 	if b.err != nil {
 		t.Fatal(b.err)
 	}
