@@ -68,3 +68,12 @@ func TestDeviceCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestFullTapesNeedsDevice: --full-tapes only changes the device step, so
+// a CPU run refuses it instead of silently ignoring it.
+func TestFullTapesNeedsDevice(t *testing.T) {
+	msg, err := runCLI(t, "train", "--format", "mvtec", "--root", "r", "--model", "m", "--out", t.TempDir(), "--full-tapes")
+	if err == nil || !strings.Contains(err.Error(), "--full-tapes needs --device cuda") {
+		t.Fatalf("train --full-tapes on the CPU: %v\n%s", err, msg)
+	}
+}

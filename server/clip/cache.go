@@ -3,124 +3,99 @@ package clip
 import (
 	"context"
 	"fmt"
+
+	"dapo/server/compute"
 )
 
-// Tape holds what Transformer.Backward needs from one forward pass. It owns
-// private copies of every activation: nothing on it aliases the sequence
-// the forward was given, the ones the hooks returned, or the result, so the
-// caller (e.g. a gorgonia op whose outputs the TapeMachine later overwrites
-// in place) may reuse all of those freely. Backward only reads the tape:
-// it may run several times, or concurrently, over one tape.
-//
-// Only the input gradient is ever computed (the weights are frozen), so a
-// block keeps its input x (for ln_1), the packed q,k,v (for attention), the
-// residual stream after attention (for ln_2) and the c_fc output before the
-// activation. The ln_1/ln_2 outputs and the attention output before
-// out_proj would only serve weight gradients, and the layer-norm statistics
-// are recomputed from the inputs. No attention probabilities are kept:
-// AttentionBackward recomputes them per (sequence, head).
-//
-// Memory per block, n = batch·tokens rows (TapeBytesPerBlock): full tape
-// (5·width + mlp)·4 bytes per row, checkpointed 4·width. ViT-L/14 at 518 px
-// (width 1024, mlp 4096), batch 8, 1374 tokens (1370 + 4 prompt tokens):
-// 405 MB (386 MiB) per block, 9.7 GB for 24 blocks; checkpointed 45 MB
-// (42.9 MiB) per block, 1.08 GB for 24. Backward adds one chunk's scratch
-// (9·width floats per row of a chunk of whole sequences of at most
-// chunkRows rows, or one sequence: 51 MB at that size; when checkpointed
-// also the recomputed record and its input for the whole batch, 10·width
-// floats per row, 450 MB, and the forward's chunk scratch, 28 MB) and two
-// seq×seq buffers per attention worker (15 MB).
+// Tape holds what Transformer.Backward needs from one forward pass: a
+// compute.Tape on the CPU backend (see there for what is kept, its
+// memory, and why the caller may reuse every sequence it handed over).
+// Backward only reads the tape: it may run several times, or
+// concurrently, over one tape.
 type Tape struct {
-	tower        *Transformer
-	inB, inL, w  int // shape of the sequence the tower was given
-	checkpointed bool
-	blocks       []blockTape
-}
-
-// blockTape is one block's record. qkv, mid and pre are nil on a
-// checkpointed tape.
-type blockTape struct {
-	b, l int       // shape of the block's input (after the Before hook)
-	x    []float32 // block input [n,w]
-	qkv  []float32 // in_proj output [n,3w]
-	mid  []float32 // x + attention branch [n,w]: ln_2's input
-	pre  []float32 // c_fc output before the activation [n,mlp]
+	tower *Transformer
+	be    *compute.CPU
+	tape  *compute.Tape
 }
 
 // TapeBytesPerBlock is the memory a block's record takes for batch
 // sequences of seq tokens, full or checkpointed.
 func TapeBytesPerBlock(batch, seq, width, mlp int, checkpointed bool) int64 {
-	perRow := int64(width)
-	if !checkpointed {
-		perRow = int64(5*width + mlp)
-	}
-	return 4 * perRow * int64(batch) * int64(seq)
+	return compute.TapeBytesPerBlock(batch, seq, width, mlp, checkpointed)
 }
 
 // Bytes is the activation memory the tape holds.
-func (tp *Tape) Bytes() int64 {
-	var n int64
-	for _, r := range tp.blocks {
-		n += 4 * int64(len(r.x)+len(r.qkv)+len(r.mid)+len(r.pre))
-	}
-	return n
-}
+func (tp *Tape) Bytes() int64 { return tp.tape.Bytes() }
 
-// ForwardCached is Forward (same arithmetic, bit-identical results, same
-// hooks, and like Forward it may overwrite x) that also records a Tape for
-// Backward. See Tape for what is kept and its memory.
+// ForwardCached is Forward that also records a full Tape for Backward
+// (compute.Transformer.ForwardCached).
 func (t *Transformer) ForwardCached(ctx context.Context, x Seq, hooks Hooks) (Seq, *Tape, error) {
 	return t.forwardTape(ctx, x, hooks, false, nil)
 }
 
-// ForwardCachedReusing is ForwardCached recording into the buffers of old,
-// a tape whose Backward has run and which is not needed any more (old is
-// emptied; nil is allowed). A training loop reuses the previous step's
-// tape this way instead of touching gigabytes of fresh pages every step.
+// ForwardCachedReusing is ForwardCached recording into old's buffers
+// (compute.Transformer.ForwardCachedReusing; old is emptied, nil is
+// allowed): how a training loop reuses the previous step's tape.
 func (t *Transformer) ForwardCachedReusing(ctx context.Context, x Seq, hooks Hooks, old *Tape) (Seq, *Tape, error) {
 	return t.forwardTape(ctx, x, hooks, false, old)
 }
 
-// ForwardCheckpointed is ForwardCached keeping only each block's input:
-// Backward re-runs each block's forward (bit-identically) just before its
-// backward. That costs one more forward pass — about +50% on forward plus
-// backward, as the frozen-weight backward costs about one forward — for a
-// tape (5·width+mlp)/width times smaller (9× for CLIP's mlp = 4·width):
-// the choice for ViT-L at high resolution.
+// ForwardCheckpointed is ForwardCached keeping only each block's input
+// (compute.Transformer.ForwardCheckpointed): one more forward pass for a
+// tape 9× smaller, the choice for ViT-L at high resolution.
 func (t *Transformer) ForwardCheckpointed(ctx context.Context, x Seq, hooks Hooks) (Seq, *Tape, error) {
 	return t.forwardTape(ctx, x, hooks, true, nil)
 }
 
 func (t *Transformer) forwardTape(ctx context.Context, x Seq, hooks Hooks, checkpoint bool, old *Tape) (Seq, *Tape, error) {
-	tape := &Tape{tower: t, inB: x.B, inL: x.L, w: x.W, checkpointed: checkpoint}
-	if old != nil && len(old.blocks) == len(t.Blocks) {
-		tape.blocks, old.blocks = old.blocks, nil
+	be := &compute.CPU{}
+	var prev *compute.Tape
+	if old != nil {
+		be, prev = old.be, old.tape
+		old.tape = nil
+	}
+	ct := t.tower(be)
+	var y compute.Seq
+	var tape *compute.Tape
+	var err error
+	if checkpoint {
+		y, tape, err = ct.ForwardCheckpointedReusing(ctx, x.host(), hooks.host(), prev)
 	} else {
-		tape.blocks = make([]blockTape, len(t.Blocks))
+		y, tape, err = ct.ForwardCachedReusing(ctx, x.host(), hooks.host(), prev)
 	}
-	var s forwardScratch
-	for i := range t.Blocks {
-		if err := ctx.Err(); err != nil {
-			return Seq{}, nil, fmt.Errorf("transformer block %d: %w", i, err)
-		}
-		if hooks.Before != nil {
-			x = hooks.Before(i, x)
-		}
-		n := x.B * x.L * x.W
-		if x.W != tape.w || len(x.Data) != n {
-			return Seq{}, nil, fmt.Errorf("transformer block %d: input %d×%d×%d with %d values, want width %d", i, x.B, x.L, x.W, len(x.Data), tape.w)
-		}
-		rec := &tape.blocks[i]
-		rec.b, rec.l = x.B, x.L
-		rec.x = append(rec.x[:0], x.Data...)
-		if checkpoint {
-			t.block(i, x, &s, nil)
-		} else {
-			t.block(i, x, &s, rec)
-		}
-		if hooks.After != nil {
-			hooks.After(i, x)
-		}
+	if err != nil {
+		return Seq{}, nil, err
 	}
-	return x, tape, nil
+	return fromHost(y), &Tape{tower: t, be: be, tape: tape}, nil
+}
+
+// BackwardHooks mirror Hooks for Transformer.Backward: see
+// compute.BackwardHooks for the contract.
+type BackwardHooks struct {
+	After  func(layer int, dx Seq)
+	Before func(layer int, dx Seq) Seq
+}
+
+func (h BackwardHooks) host() compute.BackwardHooks {
+	var c compute.BackwardHooks
+	if h.Before != nil {
+		c.Before = func(i int, dx compute.Seq) compute.Seq { return h.Before(i, fromHost(dx)).host() }
+	}
+	if h.After != nil {
+		c.After = func(i int, dx compute.Seq) { h.After(i, fromHost(dx)) }
+	}
+	return c
+}
+
+// Backward returns the gradient of the loss with respect to the sequence
+// the tape's forward pass was given, from dOut, the gradient with respect
+// to its final output, and the gradients the hooks route. A dOut with nil
+// Data stands for zeros (all loss terms enter through After). dOut is only
+// read. Backward stops with ctx's error when cancelled.
+func (t *Transformer) Backward(ctx context.Context, tape *Tape, dOut Seq, hooks BackwardHooks) (Seq, error) {
+	if tape == nil || tape.tower != t || tape.tape == nil {
+		return Seq{}, fmt.Errorf("transformer backward: tape was not recorded on this tower")
+	}
+	dx, err := t.tower(tape.be).Backward(ctx, tape.tape, dOut.host(), hooks.host())
+	return fromHost(dx), err
 }

@@ -40,7 +40,7 @@ func TestForwardCachedReusing(t *testing.T) {
 		if !bitEqual(gotOut, wantOut) || !bitEqual(gotDx, wantDx) {
 			t.Errorf("shape %v: reusing a tape changed the result", sh)
 		}
-		if prev.blocks != nil {
+		if prev.tape != nil {
 			t.Errorf("shape %v: the old tape still holds its buffers", sh)
 		}
 		prev = tape

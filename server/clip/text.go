@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"dapo/kernels/cpu"
+	"dapo/server/compute"
 )
 
 // Text is the CLIP text tower.
@@ -54,17 +55,9 @@ func (t *Text) AddPositional(x Seq) {
 }
 
 // Readout applies ln_final to the given row of each sequence and projects
-// it: [N, E] before normalisation.
+// it: [N, E] before normalisation (compute.TextTower.Readout on the CPU).
 func (t *Text) Readout(final Seq, rows []int) []float32 {
-	w, e := final.W, t.Config.EmbedDim
-	sel := make([]float32, final.B*w)
-	for n := 0; n < final.B; n++ {
-		copy(sel[n*w:(n+1)*w], final.Row(n, rows[n]))
-	}
-	cpu.LayerNorm(sel, sel, final.B, w, t.W.LNFinal.Weight, t.W.LNFinal.Bias, cpu.LayerNormEps)
-	out := make([]float32, final.B*e)
-	cpu.MatMul(out, sel, final.B, w, e, t.W.Projection)
-	return out
+	return textParts(&compute.CPU{}, t.Config, t.W).Readout(final.host(), rows).(compute.Host)
 }
 
 // EncodeText is plain CLIP text encoding of token rows: causal mask, EOT

@@ -139,7 +139,10 @@ func (b *Block) dense(buf *[]float32) *Block {
 			n += l.enc.Len()
 		}
 	}
-	*buf = grow(*buf, n)
+	if cap(*buf) < n {
+		*buf = make([]float32, n)
+	}
+	*buf = (*buf)[:n]
 	var jobs []decodeJob
 	off := 0
 	for _, l := range d.linears() {

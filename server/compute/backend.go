@@ -1,14 +1,11 @@
 // Package compute is the seam between the CLIP towers and the hardware: a
-// small Backend interface of the kernels a pre-LN transformer needs (the
-// calls server/clip's Transformer makes, one for one), over opaque
-// tensors, and the tower written once over it (Transformer, VisionTower,
-// TextTower). The CPU backend (CPU, over kernels/cpu) and the CUDA backend
-// (server/gpu, behind the dapocuda build tag, over kernels/cuda) implement it,
-// so the same tower code drives both.
-//
-// This package does not import server/clip, so server/clip can later be
-// written over it; server/compute/bind maps clip's and dapo's weights onto
-// it.
+// small Backend interface of the kernels a pre-LN transformer needs, over
+// opaque tensors, and the tower written once over it (Transformer with its
+// tapes and backward, VisionTower, TextTower). The CPU backend (CPU, over
+// kernels/cpu) and the CUDA backend (server/gpu, behind the dapocuda build
+// tag, over kernels/cuda) implement it, so the same tower code drives
+// both: server/clip's towers run this Transformer on CPU, and
+// server/compute/bind maps clip's and dapo's weights onto any backend.
 package compute
 
 // Tensor is a float32 array owned by a Backend: a host slice on the CPU, a
@@ -35,11 +32,15 @@ type Backend interface {
 	Upload(x []float32) Tensor
 	Download(dst []float32, t Tensor)
 	Copy(dst, src Tensor)
+	Zero(t Tensor)
 	Err() error
 
 	// Dense layers (weights W [out,in] as nn.Linear; MatMul's W [in,out]).
 	Linear(y, x Tensor, rows, in, out int, w, bias Tensor) // bias may be nil
 	MatMul(y, x Tensor, rows, in, out int, w Tensor)
+	// LinearResidual adds x·Wᵀ + bias to y (a block's residual projection,
+	// accumulated inside the GEMM).
+	LinearResidual(y, x Tensor, rows, in, out int, w, bias Tensor)
 	LinearBackwardInput(dx, dy Tensor, rows, in, out int, w Tensor)
 	// LinearBackwardWeight adds dyᵀ·x to dw [out,in] and Σ_rows dy to db
 	// [out] (db may be nil): the gradients of trainable layers (DAPO's
@@ -52,7 +53,9 @@ type Backend interface {
 	LayerNorm(y, x Tensor, rows, width int, weight, bias Tensor)
 	LayerNormBackward(dx, dy, x Tensor, rows, width int, weight Tensor)
 	L2Normalize(x Tensor, rows, width int)
-	Activation(x Tensor, n int, quick bool) // QuickGELU or exact GELU, in place
+	// BiasActivation adds bias [cols] to every row of pre [rows,cols] in
+	// place and sets y = act(pre), QuickGELU or exact GELU; y may be pre.
+	BiasActivation(y, pre Tensor, rows, cols int, bias Tensor, quick bool)
 	ActivationBackward(dx, dy, pre Tensor, n int, quick bool)
 	Attention(out, qkv Tensor, batch, seq, width, heads int, causal bool)
 	AttentionBackward(dqkv, dout, qkv Tensor, batch, seq, width, heads int, causal bool)

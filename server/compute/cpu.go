@@ -48,6 +48,9 @@ func (c *CPU) Download(dst []float32, t Tensor) { copy(dst, host(t)) }
 // Copy copies src into dst.
 func (c *CPU) Copy(dst, src Tensor) { copy(host(dst), host(src)) }
 
+// Zero clears t.
+func (c *CPU) Zero(t Tensor) { clear(host(t)) }
+
 // Err reports the first failure.
 func (c *CPU) Err() error { return c.err }
 
@@ -56,6 +59,9 @@ func (c *CPU) Linear(y, x Tensor, rows, in, out int, w, bias Tensor) {
 }
 func (c *CPU) MatMul(y, x Tensor, rows, in, out int, w Tensor) {
 	cpu.MatMul(host(y), host(x), rows, in, out, host(w))
+}
+func (c *CPU) LinearResidual(y, x Tensor, rows, in, out int, w, bias Tensor) {
+	cpu.LinearResidual(host(y), host(x), rows, in, out, host(w), host(bias))
 }
 func (c *CPU) LinearBackwardInput(dx, dy Tensor, rows, in, out int, w Tensor) {
 	cpu.LinearBackwardInput(host(dx), host(dy), rows, in, out, host(w))
@@ -74,11 +80,11 @@ func (c *CPU) LayerNormBackward(dx, dy, x Tensor, rows, width int, weight Tensor
 	cpu.LayerNormBackward(host(dx), host(dy), host(x), rows, width, host(weight), cpu.LayerNormEps)
 }
 func (c *CPU) L2Normalize(x Tensor, rows, width int) { cpu.L2Normalize(host(x), rows, width) }
-func (c *CPU) Activation(x Tensor, n int, quick bool) {
+func (c *CPU) BiasActivation(y, pre Tensor, rows, cols int, bias Tensor, quick bool) {
 	if quick {
-		cpu.QuickGELU(host(x)[:n])
+		cpu.BiasQuickGELU(host(y), host(pre), rows, cols, host(bias))
 	} else {
-		cpu.GELU(host(x)[:n])
+		cpu.BiasGELU(host(y), host(pre), rows, cols, host(bias))
 	}
 }
 func (c *CPU) ActivationBackward(dx, dy, pre Tensor, n int, quick bool) {

@@ -87,6 +87,8 @@ func (b *Backend) Copy(dst, src compute.Tensor) {
 }
 
 // Err synchronises and reports the first failure.
+func (b *Backend) Zero(t compute.Tensor) { b.do(func(d *cuda.Device) { d.Zero(buf(t)) }) }
+
 func (b *Backend) Err() error {
 	b.do(func(d *cuda.Device) { d.Sync() })
 	return b.Dev.Err()
@@ -98,6 +100,16 @@ func (b *Backend) Linear(y, x compute.Tensor, rows, in, out int, w, bias compute
 
 func (b *Backend) MatMul(y, x compute.Tensor, rows, in, out int, w compute.Tensor) {
 	b.do(func(d *cuda.Device) { d.MatMul(buf(y), buf(x), rows, in, out, buf(w)) })
+}
+
+// LinearResidual is one GEMM with beta = 1 into y, then the bias.
+func (b *Backend) LinearResidual(y, x compute.Tensor, rows, in, out int, w, bias compute.Tensor) {
+	b.do(func(d *cuda.Device) {
+		d.Sgemm(false, true, rows, out, in, 1, buf(x), in, buf(w), in, 1, buf(y), out)
+		if bias != nil {
+			d.AddBiasRows(buf(y), rows, out, buf(bias))
+		}
+	})
 }
 
 func (b *Backend) LinearBackwardInput(dx, dy compute.Tensor, rows, in, out int, w compute.Tensor) {
@@ -148,12 +160,19 @@ func (b *Backend) L2Normalize(x compute.Tensor, rows, width int) {
 	b.do(func(d *cuda.Device) { d.L2Normalize(buf(x), rows, width) })
 }
 
-func (b *Backend) Activation(x compute.Tensor, n int, quick bool) {
+func (b *Backend) BiasActivation(y, pre compute.Tensor, rows, cols int, bias compute.Tensor, quick bool) {
 	b.do(func(d *cuda.Device) {
+		dst, src := buf(y), buf(pre)
+		if bias != nil {
+			d.AddBiasRows(src, rows, cols, buf(bias))
+		}
+		if dst.Ptr != src.Ptr {
+			d.Copy(dst.Slice(0, rows*cols), src.Slice(0, rows*cols))
+		}
 		if quick {
-			d.QuickGELU(buf(x), n)
+			d.QuickGELU(dst, rows*cols)
 		} else {
-			d.GELU(buf(x), n)
+			d.GELU(dst, rows*cols)
 		}
 	})
 }

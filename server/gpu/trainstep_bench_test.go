@@ -56,11 +56,19 @@ func randomTextTower(b *Backend) *compute.TextTower {
 // prompt assembly and the text tower over 21 classes × 10 prompts, the
 // vision tower with deep prompts, 4 feature layers and adapters, the fused
 // head, every backward, Adam on the host) at ViT-L/14 518 px, batch 8,
-// 20 defect classes, random weights; F32 and TF32. Host pixels and
-// targets in, as in training.
+// 20 defect classes, random weights; F32 and TF32, checkpointed and full
+// tapes. Host pixels and targets in, as in training.
 func BenchmarkDAPOTrainStep(bm *testing.B) {
-	for _, prec := range []string{"f32", "tf32"} {
-		bm.Run(prec+"/518px/batch8/20defects", func(bm *testing.B) {
+	for _, mode := range []struct {
+		prec string
+		full bool
+	}{{"f32", false}, {"tf32", false}, {"tf32", true}} {
+		prec := mode.prec
+		name := prec + "/518px/batch8/20defects"
+		if mode.full {
+			name += "/full-tapes"
+		}
+		bm.Run(name, func(bm *testing.B) {
 			const s, batch, defects = 518, 8, 20
 			b := openBench(bm, prec)
 			var words []string
@@ -95,7 +103,7 @@ func BenchmarkDAPOTrainStep(bm *testing.B) {
 				bm.Fatal(err)
 			}
 			v := randomVisionTower(b, s)
-			m := train.DeviceModel{Backend: b, Text: randomTextTower(b), Vision: v, Backbone: bb, Params: params, IDs: ids}
+			m := train.DeviceModel{Backend: b, Text: randomTextTower(b), Vision: v, Backbone: bb, Params: params, IDs: ids, FullTapes: mode.full}
 			d := train.Dims{Batch: batch, Grid: v.Grid(), Size: s, Classes: 1 + defects, Embed: 768, VisionWidth: 1024, Layers: len(cfg.FeatureLayers)}
 			step, err := train.NewDeviceStep(cfg, d, train.HeadWeights{Local: 4, Image: 1, Temperature: float32(cfg.Temperature)}, m)
 			if err != nil {

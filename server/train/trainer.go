@@ -56,6 +56,10 @@ type Options struct {
 	// gorgonia head). Parameters, optimizer, checkpoints and resume are
 	// the same either way.
 	Backend compute.Backend
+	// FullTapes keeps every block's activations on the backend instead of
+	// recomputing them in the backward (DeviceModel.FullTapes); only with
+	// Backend.
+	FullTapes bool
 	// Progress, when set, is called after every step.
 	Progress func(Progress)
 }
@@ -272,8 +276,9 @@ func (r *run) loop(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		dm.FullTapes = r.o.FullTapes
 		r.dev = &dm
-		slog.Info("training step on a compute backend", "backend", r.o.Backend.Name())
+		slog.Info("training step on a compute backend", "backend", r.o.Backend.Name(), "full_tapes", dm.FullTapes)
 	}
 	start := time.Now()
 	total := r.totalSteps()

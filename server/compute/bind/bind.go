@@ -14,39 +14,9 @@ import (
 	"dapo/server/dapo"
 )
 
-func up(be compute.Backend, x []float32) compute.Tensor {
-	if x == nil {
-		return nil
-	}
-	return be.Upload(x)
-}
-
-func linear(be compute.Backend, l clip.Linear) compute.Linear {
-	return compute.Linear{Weight: up(be, l.Weight), Bias: up(be, l.Bias), Out: l.Out, In: l.In}
-}
-
-func norm(be compute.Backend, l clip.LayerNorm) compute.LayerNorm {
-	return compute.LayerNorm{Weight: up(be, l.Weight), Bias: up(be, l.Bias)}
-}
-
-func blocks(be compute.Backend, bs []clip.Block) []compute.Block {
-	out := make([]compute.Block, len(bs))
-	for i, b := range bs {
-		out[i] = compute.Block{LN1: norm(be, b.LN1), LN2: norm(be, b.LN2), InProj: linear(be, b.InProj),
-			OutProj: linear(be, b.OutProj), FC: linear(be, b.FC), Proj: linear(be, b.Proj)}
-	}
-	return out
-}
-
 // Vision uploads the vision tower's weights (F32) to be.
 func Vision(be compute.Backend, w *clip.Weights) (*compute.VisionTower, error) {
-	c, vw := w.Config, &w.Vision
-	v := &compute.VisionTower{
-		Tower:     compute.Transformer{Backend: be, Blocks: blocks(be, vw.Blocks), Heads: c.VisionHeads(), QuickGELU: c.QuickGELU},
-		ImageSize: c.Vision.ImageSize, PatchSize: c.Vision.PatchSize, Width: c.Vision.Width, EmbedDim: c.EmbedDim,
-		Conv1: up(be, vw.Conv1), ClassEmbedding: up(be, vw.ClassEmbedding), PosEm: up(be, vw.PosEmbedding),
-		LNPre: norm(be, vw.LNPre), LNPost: norm(be, vw.LNPost), Proj: up(be, vw.Proj),
-	}
+	v := w.VisionOn(be)
 	if err := be.Err(); err != nil {
 		return nil, fmt.Errorf("upload vision tower to %s: %w", be.Name(), err)
 	}
@@ -56,14 +26,7 @@ func Vision(be compute.Backend, w *clip.Weights) (*compute.VisionTower, error) {
 // Text uploads the text tower's weights; causal as plain CLIP (DAPO's
 // prompt encoder sets Tower.Causal = false).
 func Text(be compute.Backend, w *clip.Weights) (*compute.TextTower, error) {
-	c, tw := w.Config, &w.Text
-	t := &compute.TextTower{
-		Tower:          compute.Transformer{Backend: be, Blocks: blocks(be, tw.Blocks), Heads: c.Text.Heads, QuickGELU: c.QuickGELU, Causal: true},
-		Width:          c.Text.Width,
-		EmbedDim:       c.EmbedDim,
-		TokenEmbedding: up(be, tw.TokenEmbedding), PosEmbed: up(be, tw.PosEmbedding),
-		LNFinal: norm(be, tw.LNFinal), Projection: up(be, tw.Projection),
-	}
+	t := w.TextOn(be)
 	if err := be.Err(); err != nil {
 		return nil, fmt.Errorf("upload text tower to %s: %w", be.Name(), err)
 	}
@@ -79,10 +42,10 @@ type Prompts struct {
 
 // UploadPrompts puts the visual prompts and adapters on be.
 func UploadPrompts(be compute.Backend, p *dapo.Params) (*Prompts, error) {
-	out := &Prompts{Visual: up(be, p.Visual)}
+	out := &Prompts{Visual: clip.Upload(be, p.Visual)}
 	for i := range p.AdapterW {
-		out.AdapterW = append(out.AdapterW, up(be, p.AdapterW[i]))
-		out.AdapterB = append(out.AdapterB, up(be, p.AdapterB[i]))
+		out.AdapterW = append(out.AdapterW, clip.Upload(be, p.AdapterW[i]))
+		out.AdapterB = append(out.AdapterB, clip.Upload(be, p.AdapterB[i]))
 	}
 	return out, be.Err()
 }

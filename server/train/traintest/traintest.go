@@ -43,14 +43,20 @@ type Golden struct {
 // logits, every gradient and every parameter after the optimiser, against
 // the reference within tolerances.json (shapes, settings, loss weights and
 // Adam's settings all come from the golden folder).
+// Both tape modes run: checkpointed and full tapes.
 func GoldenStep(t *testing.T, be compute.Backend) {
-	GoldenSteps(t, func(g Golden) (Stepper, error) {
-		dm, err := train.BindDevice(be, g.Weights, g.Params, g.IDs)
-		if err != nil {
-			return nil, err
-		}
-		return train.NewDeviceStep(g.Config, g.Dims, g.Head, dm)
-	})
+	for _, full := range []bool{false, true} {
+		t.Run(map[bool]string{false: "checkpointed", true: "full-tapes"}[full], func(t *testing.T) {
+			GoldenSteps(t, func(g Golden) (Stepper, error) {
+				dm, err := train.BindDevice(be, g.Weights, g.Params, g.IDs)
+				if err != nil {
+					return nil, err
+				}
+				dm.FullTapes = full
+				return train.NewDeviceStep(g.Config, g.Dims, g.Head, dm)
+			})
+		})
+	}
 }
 
 // GoldenSteps is GoldenStep for any step newStep builds.
