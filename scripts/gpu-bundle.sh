@@ -19,7 +19,7 @@ flags=(-tags dapocuda -trimpath -ldflags="-s -w")
 
 rm -rf "$out"
 mkdir -p "$out/bin" "$out/golden"
-for pkg in ./kernels/cuda ./server/gpu ./server/device; do
+for pkg in ./kernels/cuda ./server/gpu ./server/device ./shared/metrics; do
 	name=$(basename "$pkg")
 	echo "gpu-bundle: go test -c $pkg" >&2
 	$go test -c "${flags[@]}" -o "$out/bin/$name.test" "$pkg"
@@ -30,14 +30,11 @@ $go build "${flags[@]}" -o "$out/bin/dapo" ./server/cmd/dapo
 # gpu.test; uncompressed the bundle would pass 64 MiB); run.sh unpacks them.
 gzip -9 "$out"/bin/*
 
-# Golden data: only the files the GPU tests read (shared/golden,
-# server/compute/bind/bindtest and server/train/traintest), from
-# $DAPO_GOLDEN or the team folder.
+# Golden data: the set's top-level files (the GPU tests read the tensors,
+# the reference checkpoint and the PNGs; shared/metrics the metric cases),
+# from $DAPO_GOLDEN or the team folder.
 golden=${DAPO_GOLDEN:-../shared/testdata/golden}
-for f in model_config.json golden.json tolerances.json backbone.safetensors dapo_params_init.safetensors \
-	preprocess.safetensors clip_encoders.safetensors dapo_forward.safetensors train_step.safetensors; do
-	cp "$golden/$f" "$out/golden/"
-done
+find "$golden" -maxdepth 1 -type f ! -name README.md -exec cp {} "$out/golden/" \;
 
 cp scripts/bench_torch_gpu.py "$out/"
 cp kernels/cuda/src/dapo.cu kernels/cuda/src/head.cu "$out/"
@@ -72,13 +69,14 @@ torchlib=$(python3 -c 'import os, torch; print(os.path.join(os.path.dirname(torc
 nvlib=$(python3 -c 'import nvidia.cublas, os; print(os.path.join(list(nvidia.cublas.__path__)[0], "lib"))' 2>/dev/null || true)
 export LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}:/usr/local/cuda/lib64:$torchlib:$nvlib
 
-# Timeouts sum to 470 s, inside the 8-minute budget.
+# Timeouts sum to 475 s, inside the 8-minute budget.
 step device          20 "$bin"/device.test -test.v
-step kernels         80 "$bin"/cuda.test -test.v
-step golden-gpu      90 "$bin"/gpu.test -test.v -test.run 'TestGolden|TestMatchesCPU|TestTowerBackward|TestHeadMatchesCPU|TestTrainStepGoldenGPU'
-step bench-go       110 "$bin"/gpu.test -test.run '^$' -test.bench 'ViTL14|Head' -test.benchtime 3x -test.v
-step bench-dapo      45 "$bin"/gpu.test -test.run '^$' -test.bench 'DAPOTrainStep' -test.benchtime 2x -test.v
-step bench-torch     85 python3 bench_torch_gpu.py --iters 3 --out "$out/torch.json"
+step kernels         75 "$bin"/cuda.test -test.v
+step golden-gpu      90 "$bin"/gpu.test -test.v -test.run 'TestGolden|TestMatchesCPU|TestTowerBackward|TestHeadMatchesCPU|TestTrainStepGoldenGPU|TestDetectorGoldenGPU'
+step metrics         10 "$bin"/metrics.test -test.v -test.run 'Golden'
+step bench-go       100 "$bin"/gpu.test -test.run '^$' -test.bench 'ViTL14|Head' -test.benchtime 3x -test.v
+step bench-dapo      60 "$bin"/gpu.test -test.run '^$' -test.bench 'DAPOTrainStep' -test.benchtime 2x -test.v
+step bench-torch     80 python3 bench_torch_gpu.py --iters 3 --out "$out/torch.json"
 step bench-torch-dapo 30 python3 bench_torch_gpu.py --dapo --iters 2 --out "$out/torch_dapo.json"
 step dapo-starts     10 "$bin"/dapo --help
 echo "done; see $summary" >&2

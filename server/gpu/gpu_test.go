@@ -9,6 +9,7 @@ import (
 
 	"dapo/kernels/cuda"
 	"dapo/server/compute/bind/bindtest"
+	"dapo/server/inference/inferencetest"
 	"dapo/server/train/traintest"
 )
 
@@ -63,3 +64,7 @@ func TestHeadMatchesCPU(t *testing.T) {
 // (train.DeviceStep), every loss, gradient and updated parameter within
 // tolerances.json — the check server/train runs on compute.CPU.
 func TestTrainStepGoldenGPU(t *testing.T) { traintest.GoldenStep(t, openTest(t, cuda.F32)) }
+
+// TestDetectorGoldenGPU: detect's encode path on the GPU reproduces the
+// reference's anomaly maps, image scores and pipeline metrics.
+func TestDetectorGoldenGPU(t *testing.T) { inferencetest.BackendGolden(t, openTest(t, cuda.F32)) }

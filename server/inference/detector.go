@@ -125,6 +125,15 @@ func compatible(want, got clip.Config) error {
 	return nil
 }
 
+// Device names the compute backend the vision side runs on (Options.
+// Backend), or is empty for the built-in CPU path.
+func (d *Detector) Device() string {
+	if d.device == nil {
+		return ""
+	}
+	return d.device.name
+}
+
 // Close releases the backbone.
 func (d *Detector) Close() error {
 	err := d.Backbone.Close()

@@ -15,6 +15,7 @@ type deviceVision struct {
 	tower   *compute.VisionTower
 	prompts *bind.Prompts
 	release func() error
+	name    string // the backend's
 }
 
 func newDeviceVision(d *Detector, be compute.Backend, release func() error) (*deviceVision, error) {
@@ -26,7 +27,7 @@ func newDeviceVision(d *Detector, be compute.Backend, release func() error) (*de
 	if err != nil {
 		return nil, fmt.Errorf("prompts on %s: %w", be.Name(), err)
 	}
-	return &deviceVision{tower: tower, prompts: prompts, release: release}, nil
+	return &deviceVision{tower: tower, prompts: prompts, release: release, name: be.Name()}, nil
 }
 
 func (v *deviceVision) encode(ctx context.Context, c dapo.Config, pixels []float32, batch int) (*dapo.ImageFeatures, error) {
