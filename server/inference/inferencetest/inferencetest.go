@@ -31,6 +31,17 @@ import (
 //     down, normal ones up; highest: the reverse).
 func BackendGolden(t *testing.T, be compute.Backend) {
 	set := golden.Load(t)
+	maps, scores := Maps(t, set, be)
+	set.CompareFloat32(t, "dapo_forward", "anomaly_map", maps)
+	set.CompareFloat32(t, "dapo_forward", "image.score", scores)
+	pipelineMetrics(t, set, maps, scores)
+}
+
+// Maps scores the golden PNGs with a Detector on the golden checkpoint
+// whose vision side runs on be: the anomaly maps and image scores, in
+// dapo_forward's layout.
+func Maps(t *testing.T, set *golden.Set, be compute.Backend) (maps, scores []float32) {
+	t.Helper()
 	ck := dapotest.MustCheckpoint(t, set)
 	released := false
 	det, err := inference.New(context.Background(), set.Dir, ck, inference.Options{
@@ -47,7 +58,6 @@ func BackendGolden(t *testing.T, be compute.Backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var maps, scores []float32
 	for _, name := range []string{"image_0.png", "image_1.png"} {
 		if _, err := os.Stat(set.Path(name)); err != nil {
 			continue
@@ -67,12 +77,10 @@ func BackendGolden(t *testing.T, be compute.Backend) {
 		maps = append(maps, res.AnomalyMap...)
 		scores = append(scores, res.ImageScore)
 	}
-	set.CompareFloat32(t, "dapo_forward", "anomaly_map", maps)
-	set.CompareFloat32(t, "dapo_forward", "image.score", scores)
 	if err := det.Close(); err != nil || !released {
 		t.Errorf("Close: %v, backend released: %v", err, released)
 	}
-	pipelineMetrics(t, set, maps, scores)
+	return maps, scores
 }
 
 // pipelineMetrics checks golden.json metrics.dapo_pipeline against the
