@@ -189,10 +189,10 @@ func Close(t testing.TB, name string, got, want []float32, atol, rtol float64) {
 	}
 }
 
-// TowerBackward runs the golden vision tower's blocks forward
-// (checkpointed) and backward on be with a random input and output
-// gradient, against server/clip's ForwardCheckpointed and Backward on the
-// CPU.
+// TowerBackward runs the golden vision tower's blocks forward and backward
+// on be with a random input and output gradient, with a checkpointed and
+// with a full tape, against server/clip's ForwardCheckpointed and Backward
+// on the CPU.
 func TowerBackward(t *testing.T, be compute.Backend, atol, rtol float64) {
 	m := LoadModel(t)
 	w := m.Backbone.Weights
@@ -220,19 +220,28 @@ func TowerBackward(t *testing.T, be compute.Backend, atol, rtol float64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, gtape, err := v.Tower.ForwardCheckpointed(ctx, compute.Seq{B: b, L: l, W: wd, T: be.Upload(append([]float32(nil), x...))}, compute.Hooks{})
-	if err != nil {
-		t.Fatal(err)
+	for _, full := range []bool{false, true} {
+		forward := v.Tower.ForwardCheckpointed
+		name := "checkpointed"
+		if full {
+			forward, name = v.Tower.ForwardCached, "full tape"
+		}
+		t.Run(name, func(t *testing.T) {
+			out, gtape, err := forward(ctx, compute.Seq{B: b, L: l, W: wd, T: be.Upload(append([]float32(nil), x...))}, compute.Hooks{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer gtape.Free()
+			gotOut := make([]float32, len(x))
+			be.Download(gotOut, out.T)
+			dx, err := v.Tower.Backward(ctx, gtape, compute.Seq{B: b, L: l, W: wd, T: be.Upload(dy)}, compute.BackwardHooks{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			gotDx := make([]float32, len(x))
+			be.Download(gotDx, dx.T)
+			Close(t, "tower output", gotOut, wantOut.Data, atol, rtol)
+			Close(t, "tower input gradient", gotDx, wantDx.Data, atol, rtol)
+		})
 	}
-	defer gtape.Free()
-	gotOut := make([]float32, len(x))
-	be.Download(gotOut, out.T)
-	dx, err := v.Tower.Backward(ctx, gtape, compute.Seq{B: b, L: l, W: wd, T: be.Upload(dy)}, compute.BackwardHooks{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	gotDx := make([]float32, len(x))
-	be.Download(gotDx, dx.T)
-	Close(t, "tower output", gotOut, wantOut.Data, atol, rtol)
-	Close(t, "tower input gradient", gotDx, wantDx.Data, atol, rtol)
 }
