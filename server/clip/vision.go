@@ -36,6 +36,15 @@ func (v *Vision) Embed(pixels []float32, batch int) (Seq, error) {
 	return fromHost(v.cpu().Embed(compute.Host(pixels), batch)), nil
 }
 
+// Pass is the whole tower on be for one pass (its decode buffer for
+// half-precision weights belongs to the pass), over v's slices on the CPU
+// backend.
+func (v *Vision) Pass(be *compute.CPU) *compute.VisionTower {
+	vt := visionParts(be, v.Config, v.W)
+	vt.Tower = *v.Tower.tower(be)
+	return vt
+}
+
 // cpu is the embedding and read-out on the CPU backend, over v's slices.
 func (v *Vision) cpu() *compute.VisionTower { return visionParts(&compute.CPU{}, v.Config, v.W) }
 

@@ -13,7 +13,7 @@ import (
 // tower's weights and the visual prompts and adapters are uploaded once.
 type deviceVision struct {
 	tower   *compute.VisionTower
-	prompts *bind.Prompts
+	prompts *dapo.Prompts
 	release func() error
 	name    string // the backend's
 }
@@ -23,7 +23,7 @@ func newDeviceVision(d *Detector, be compute.Backend, release func() error) (*de
 	if err != nil {
 		return nil, fmt.Errorf("vision tower on %s: %w", be.Name(), err)
 	}
-	prompts, err := bind.UploadPrompts(be, d.Params)
+	prompts, err := dapo.UploadPrompts(be, d.Params)
 	if err != nil {
 		return nil, fmt.Errorf("prompts on %s: %w", be.Name(), err)
 	}
@@ -31,5 +31,5 @@ func newDeviceVision(d *Detector, be compute.Backend, release func() error) (*de
 }
 
 func (v *deviceVision) encode(ctx context.Context, c dapo.Config, pixels []float32, batch int) (*dapo.ImageFeatures, error) {
-	return bind.EncodeImage(ctx, c, v.tower, v.prompts, pixels, batch)
+	return dapo.EncodeImageOn(ctx, c, v.tower, v.prompts, pixels, batch, nil)
 }

@@ -89,11 +89,11 @@ func Golden(t *testing.T, be compute.Backend) {
 
 	t.Run("dapo image side", func(t *testing.T) {
 		pixels, batch := m.Pixels(t)
-		p, err := bind.UploadPrompts(be, m.Params)
+		p, err := dapo.UploadPrompts(be, m.Params)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := bind.EncodeImage(ctx, m.Config, vision, p, pixels, batch)
+		out, err := dapo.EncodeImageOn(ctx, m.Config, vision, p, pixels, batch, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,11 +125,11 @@ func MatchesCPU(t *testing.T, be compute.Backend, batch int, atol, rtol float64)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := bind.UploadPrompts(be, m.Params)
+	p, err := dapo.UploadPrompts(be, m.Params)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := bind.EncodeImage(ctx, m.Config, vision, p, pixels, batch)
+	got, err := dapo.EncodeImageOn(ctx, m.Config, vision, p, pixels, batch, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
