@@ -306,7 +306,9 @@ func (d *Device) Copy(dst, src Buf) {
 	}
 }
 
-// launch queues kernel name. Arguments are Buf, int, float32 or float64;
+// launch queues kernel name; call it through the typed launchers of
+// launch_gen.go, which match each kernel's parameters. Arguments are Buf,
+// int, float32 or float64;
 // each travels in an 8-byte slot (cu's Launch copies 8 bytes per argument,
 // the kernel reads its declared size from the slot's start, little-endian).
 func (d *Device) launch(name string, grid [3]int, block int, args ...any) {
@@ -328,10 +330,6 @@ func (d *Device) launch(name string, grid [3]int, block int, args ...any) {
 			slots[i] = uint64(v)
 		case int:
 			slots[i] = uint64(uint32(int32(v)))
-		case bool:
-			if v {
-				slots[i] = 1
-			}
 		case float32:
 			slots[i] = uint64(math.Float32bits(v))
 		case float64:

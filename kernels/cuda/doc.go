@@ -23,3 +23,4 @@
 package cuda
 
 //go:generate ../../scripts/cuda-ptx.sh
+//go:generate go run ./internal/launchgen

@@ -61,7 +61,7 @@ func (d *Device) HeadRowsForward(probs, fhat, norm, x, that Buf, rows, classes, 
 	if !d.headCheck(classes) {
 		return
 	}
-	d.launch("head_rows_forward", [3]int{rows, 1, 1}, rowBlock(embed), probs, fhat, norm, x, that, rows, classes, embed, invT)
+	d.launchHeadRowsForward([3]int{rows, 1, 1}, rowBlock(embed), probs, fhat, norm, x, that, rows, classes, embed, invT)
 }
 
 // HeadPixelsForward computes every pixel of the upsampled maps of one
@@ -71,7 +71,7 @@ func (d *Device) HeadPixelsForward(hpt, partial, probs, cls, bin Buf, batch, gri
 	if !d.headCheck(classes) {
 		return
 	}
-	d.launch("head_pixels_forward", [3]int{HeadPixelBlocks(size), batch, 1}, headPixelBlock, hpt, partial, probs, cls, bin,
+	d.launchHeadPixelsForward([3]int{HeadPixelBlocks(size), batch, 1}, headPixelBlock, hpt, partial, probs, cls, bin,
 		batch, grid, size, classes, lo, hi)
 }
 
@@ -81,7 +81,7 @@ func (d *Device) HeadPixelsBackward(dsim, probs, hpt, cls, bin, coef Buf, cF, lo
 	if !d.headCheck(classes) {
 		return
 	}
-	d.launch("head_pixels_backward", [3]int{batch * grid * grid, 1, 1}, 128, dsim, probs, hpt, cls, bin, coef, cF, lo, hi, invT,
+	d.launchHeadPixelsBackward([3]int{batch * grid * grid, 1, 1}, 128, dsim, probs, hpt, cls, bin, coef, cF, lo, hi, invT,
 		batch, grid, size, classes)
 }
 
@@ -90,10 +90,10 @@ func (d *Device) HeadFeatBackward(dx, dsim, fhat, norm, that Buf, rows, classes,
 	if !d.headCheck(classes) {
 		return
 	}
-	d.launch("head_feat_backward", [3]int{rows, 1, 1}, rowBlock(embed), dx, dsim, fhat, norm, that, rows, classes, embed)
+	d.launchHeadFeatBackward([3]int{rows, 1, 1}, rowBlock(embed), dx, dsim, fhat, norm, that, rows, classes, embed)
 }
 
 // HeadTextBackward adds Σ_rows dsim[r,c]·x̂[r,e] to dthat [C,E] (float64).
 func (d *Device) HeadTextBackward(dthat, dsim, fhat Buf, rows, classes, embed int) {
-	d.launch("head_text_backward", grid1(classes*embed), 256, dthat, dsim, fhat, rows, classes, embed)
+	d.launchHeadTextBackward(grid1(classes*embed), 256, dthat, dsim, fhat, rows, classes, embed)
 }

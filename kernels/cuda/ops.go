@@ -29,10 +29,10 @@ func (d *Device) Sgemm(transA, transB bool, m, n, k int, alpha float32, a Buf, l
 	}
 	grid := [3]int{(n + 63) / 64, (m + 63) / 64, 1}
 	if tf32 {
-		d.launch("sgemm_tf32", grid, 128, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		d.launchSgemmTf32(grid, 128, flag(transA), flag(transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	d.launch("sgemm_f32", grid, 256, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	d.launchSgemmF32(grid, 256, flag(transA), flag(transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // Linear computes y[rows,out] = x[rows,in]·Wᵀ + bias (W [out,in]); bias may
@@ -61,28 +61,28 @@ func (d *Device) MatMulBackwardInput(dx, dy Buf, rows, in, out int, w Buf) {
 
 // AddBiasRows adds bias[cols] to every row of x[rows,cols].
 func (d *Device) AddBiasRows(x Buf, rows, cols int, bias Buf) {
-	d.launch("add_bias_rows", grid1(rows*cols), 256, x, bias, rows, cols)
+	d.launchAddBiasRows(grid1(rows*cols), 256, x, bias, rows, cols)
 }
 
 // Add computes dst[i] += src[i] over dst.Len elements.
 func (d *Device) Add(dst, src Buf) {
-	d.launch("add_inplace", grid1(dst.Len), 256, dst, src, dst.Len)
+	d.launchAddInplace(grid1(dst.Len), 256, dst, src, dst.Len)
 }
 
 // QuickGELU applies x·σ(1.702x) to the first n elements in place.
-func (d *Device) QuickGELU(x Buf, n int) { d.launch("quickgelu", grid1(n), 256, x, n) }
+func (d *Device) QuickGELU(x Buf, n int) { d.launchQuickgelu(grid1(n), 256, x, n) }
 
 // GELU applies the exact (erf) GELU in place.
-func (d *Device) GELU(x Buf, n int) { d.launch("gelu", grid1(n), 256, x, n) }
+func (d *Device) GELU(x Buf, n int) { d.launchGelu(grid1(n), 256, x, n) }
 
 // QuickGELUBackward adds dy⊙f'(pre) to dx.
 func (d *Device) QuickGELUBackward(dx, dy, pre Buf, n int) {
-	d.launch("quickgelu_backward", grid1(n), 256, dx, dy, pre, n)
+	d.launchQuickgeluBackward(grid1(n), 256, dx, dy, pre, n)
 }
 
 // GELUBackward adds dy⊙f'(pre) to dx for the exact GELU.
 func (d *Device) GELUBackward(dx, dy, pre Buf, n int) {
-	d.launch("gelu_backward", grid1(n), 256, dx, dy, pre, n)
+	d.launchGeluBackward(grid1(n), 256, dx, dy, pre, n)
 }
 
 // rowBlock is the thread count of the one-block-per-row kernels.
@@ -99,27 +99,27 @@ func rowBlock(width int) int {
 
 // LayerNorm normalises each row of x[rows,width] into y (may alias x).
 func (d *Device) LayerNorm(y, x Buf, rows, width int, weight, bias Buf, eps float64) {
-	d.launch("layernorm", [3]int{rows, 1, 1}, rowBlock(width), y, x, rows, width, weight, bias, eps)
+	d.launchLayernorm([3]int{rows, 1, 1}, rowBlock(width), y, x, rows, width, weight, bias, eps)
 }
 
 // LayerNormBackward adds the input gradient of LayerNorm to dx.
 func (d *Device) LayerNormBackward(dx, dy, x Buf, rows, width int, weight Buf, eps float64) {
-	d.launch("layernorm_backward", [3]int{rows, 1, 1}, rowBlock(width), dx, dy, x, rows, width, weight, eps)
+	d.launchLayernormBackward([3]int{rows, 1, 1}, rowBlock(width), dx, dy, x, rows, width, weight, eps)
 }
 
 // L2Normalize scales each row to unit norm in place.
 func (d *Device) L2Normalize(x Buf, rows, width int) {
-	d.launch("l2_normalize", [3]int{rows, 1, 1}, rowBlock(width), x, rows, width)
+	d.launchL2Normalize([3]int{rows, 1, 1}, rowBlock(width), x, rows, width)
 }
 
 // SoftmaxRows applies a stable softmax to each row in place.
 func (d *Device) SoftmaxRows(x Buf, rows, cols int) {
-	d.launch("softmax_rows", [3]int{rows, 1, 1}, rowBlock(cols), x, rows, cols)
+	d.launchSoftmaxRows([3]int{rows, 1, 1}, rowBlock(cols), x, rows, cols)
 }
 
 // SoftmaxRowsBackward adds y⊙(dy − Σdy·y) to dx.
 func (d *Device) SoftmaxRowsBackward(dx, dy, y Buf, rows, cols int) {
-	d.launch("softmax_rows_backward", [3]int{rows, 1, 1}, rowBlock(cols), dx, dy, y, rows, cols)
+	d.launchSoftmaxRowsBackward([3]int{rows, 1, 1}, rowBlock(cols), dx, dy, y, rows, cols)
 }
 
 // Attention geometry of the fused kernels (src/dapo.cu: AW, HMAX).
@@ -144,7 +144,7 @@ func (d *Device) Attention(out, lse, qkv Buf, batch, seq, width, heads int, caus
 		return
 	}
 	grid := [3]int{(seq + attnRowsPerBlock - 1) / attnRowsPerBlock, batch * heads, 1}
-	d.launch("attention_forward", grid, 32*attnRowsPerBlock, out, lse, qkv, batch, seq, width, heads, causal)
+	d.launchAttentionForward(grid, 32*attnRowsPerBlock, out, lse, qkv, batch, seq, width, heads, flag(causal))
 }
 
 // AttentionBackward adds the gradient with respect to the packed qkv to
@@ -160,8 +160,8 @@ func (d *Device) AttentionBackward(dqkv, dout, qkv Buf, batch, seq, width, heads
 	tmp := d.Alloc(batch * seq * width)
 	d.Attention(tmp, lse, qkv, batch, seq, width, heads, causal)
 	grid := [3]int{(seq + attnRowsPerBlock - 1) / attnRowsPerBlock, batch * heads, 1}
-	d.launch("attention_backward_dq", grid, 32*attnRowsPerBlock, dqkv, delta, dout, qkv, lse, batch, seq, width, heads, causal)
-	d.launch("attention_backward_dkv", grid, 32*attnRowsPerBlock, dqkv, delta, dout, qkv, lse, batch, seq, width, heads, causal)
+	d.launchAttentionBackwardDq(grid, 32*attnRowsPerBlock, dqkv, delta, dout, qkv, lse, batch, seq, width, heads, flag(causal))
+	d.launchAttentionBackwardDkv(grid, 32*attnRowsPerBlock, dqkv, delta, dout, qkv, lse, batch, seq, width, heads, flag(causal))
 	d.Free(tmp)
 	d.Free(delta)
 	d.Free(lse)
@@ -170,49 +170,57 @@ func (d *Device) AttentionBackward(dqkv, dout, qkv Buf, batch, seq, width, heads
 // InsertAfterFirst writes x [B,L,W] with the n prompt rows tokens [n,W]
 // after row 0 into out [B,L+n,W] (deep-prompt insertion).
 func (d *Device) InsertAfterFirst(out, x, tokens Buf, batch, seq, width, n int) {
-	d.launch("insert_after_first", grid1(batch*(seq+n)*width), 256, out, x, tokens, batch, seq, width, n)
+	d.launchInsertAfterFirst(grid1(batch*(seq+n)*width), 256, out, x, tokens, batch, seq, width, n)
 }
 
 // RemoveAfterFirst writes x [B,L,W] without rows 1..n into out [B,L−n,W].
 func (d *Device) RemoveAfterFirst(out, x Buf, batch, seq, width, n int) {
-	d.launch("remove_after_first", grid1(batch*(seq-n)*width), 256, out, x, batch, seq, width, n)
+	d.launchRemoveAfterFirst(grid1(batch*(seq-n)*width), 256, out, x, batch, seq, width, n)
 }
 
 // BlendRows sets rows 1..n of every sequence to alpha·row + (1−alpha)·token.
 func (d *Device) BlendRows(x, tokens Buf, batch, seq, width, n int, alpha float32) {
-	d.launch("blend_rows", grid1(batch*n*width), 256, x, tokens, batch, seq, width, n, alpha)
+	d.launchBlendRows(grid1(batch*n*width), 256, x, tokens, batch, seq, width, n, alpha)
 }
 
 // BlendRowsBackward adds (1−alpha)·Σ_b dx[rows 1..n] to dtokens and scales
 // those rows of dx by alpha.
 func (d *Device) BlendRowsBackward(dx, dtokens Buf, batch, seq, width, n int, alpha float32) {
-	d.launch("blend_rows_backward", grid1(n*width), 256, dx, dtokens, batch, seq, width, n, alpha)
+	d.launchBlendRowsBackward(grid1(n*width), 256, dx, dtokens, batch, seq, width, n, alpha)
 }
 
 // PatchUnfold turns pixels [B,3,S,S] into patches [B·G², 3·p·p].
 func (d *Device) PatchUnfold(patches, pixels Buf, batch, size, patch int) {
 	g := size / patch
-	d.launch("patch_unfold", grid1(batch*g*g*3*patch*patch), 256, patches, pixels, batch, size, patch)
+	d.launchPatchUnfold(grid1(batch*g*g*3*patch*patch), 256, patches, pixels, batch, size, patch)
 }
 
 // VisionAssemble writes x [B,1+G²,W] = [class; emb] + pos.
 func (d *Device) VisionAssemble(x, emb, cls, pos Buf, batch, g2, width int) {
-	d.launch("vision_assemble", grid1(batch*(1+g2)*width), 256, x, emb, cls, pos, batch, g2, width)
+	d.launchVisionAssemble(grid1(batch*(1+g2)*width), 256, x, emb, cls, pos, batch, g2, width)
 }
 
 // GatherRows writes out [N,W] = x[n, rows[n]] for x [N,L,W]; rows holds
 // int32 indices (UploadInts).
 func (d *Device) GatherRows(out, x, rows Buf, n, seq, width int) {
-	d.launch("gather_rows", grid1(n*width), 256, out, x, rows, n, seq, width)
+	d.launchGatherRows(grid1(n*width), 256, out, x, rows, n, seq, width)
 }
 
 // EmbedTokens writes x [N,L,W] = table[ids] (+ pos when non-zero); ids are
 // int32 (UploadInts).
 func (d *Device) EmbedTokens(x, table, ids, pos Buf, n, seq, width int) {
-	d.launch("embed_tokens", grid1(n*seq*width), 256, x, table, ids, pos, n, seq, width)
+	d.launchEmbedTokens(grid1(n*seq*width), 256, x, table, ids, pos, n, seq, width)
 }
 
 // DropCLS writes rows 1.. of x [B,L,W] into out [B·(L−1),W].
 func (d *Device) DropCLS(out, x Buf, batch, seq, width int) {
-	d.launch("drop_cls", grid1(batch*(seq-1)*width), 256, out, x, batch, seq, width)
+	d.launchDropCls(grid1(batch*(seq-1)*width), 256, out, x, batch, seq, width)
+}
+
+// flag is a bool as the kernels' int flags.
+func flag(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
