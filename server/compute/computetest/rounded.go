@@ -30,7 +30,9 @@ const TF32 = 10
 const BF16 = 7
 
 // Name says which rounding.
-func (r *Rounded) Name() string { return fmt.Sprintf("cpu, GEMM inputs rounded to %d mantissa bits", r.Bits) }
+func (r *Rounded) Name() string {
+	return fmt.Sprintf("cpu, GEMM inputs rounded to %d mantissa bits", r.Bits)
+}
 
 // Round rounds x to bits mantissa bits (bits ≤ 23), to nearest, ties away
 // from zero. Infinities and NaNs pass unchanged.
