@@ -4,7 +4,10 @@ import (
 	"context"
 	"testing"
 
+	G "gorgonia.org/gorgonia"
+
 	"dapo/server/clip"
+	"dapo/server/compute"
 	"dapo/server/dapo"
 	"dapo/server/modelinit"
 	"dapo/shared/defects"
@@ -12,8 +15,10 @@ import (
 )
 
 // benchStep times one full training step (both towers forward and
-// backward, the gorgonia head, Adam) with random weights, the reference's
-// DAPO config fitted to the backbone and MVTec's 20 training states.
+// backward, the head, Adam) with random weights, the reference's DAPO
+// config fitted to the backbone and MVTec's 20 training states: the CPU
+// Step (gorgonia head) and the device step on compute.CPU (fused head),
+// with checkpointed and full tapes.
 func benchStep(b *testing.B, config string, batch int) {
 	bbCfg, err := modelinit.Config(config)
 	if err != nil {
@@ -40,11 +45,7 @@ func benchStep(b *testing.B, config string, batch int) {
 	}
 	s := bbCfg.Vision.ImageSize
 	d := Dims{Batch: batch, Grid: bbCfg.Grid(), Size: s, Classes: 1 + len(cfg.Defects), Embed: bbCfg.EmbedDim, VisionWidth: bbCfg.Vision.Width, Layers: 4}
-	step, err := NewStep(cfg, d, HeadWeights{Local: 4, Image: 1, Temperature: 0.07}, Model{Text: clip.NewText(w), Vision: clip.NewVision(w), Params: params, IDs: ids})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer step.Close()
+	hw := HeadWeights{Local: 4, Image: 1, Temperature: 0.07}
 	pixels := make([]float32, batch*3*s*s)
 	for i := range pixels {
 		pixels[i] = float32(i%97)/48 - 1
@@ -54,15 +55,47 @@ func benchStep(b *testing.B, config string, batch int) {
 	for p := 0; p < s*s/4; p++ {
 		tg.ClassID[p], tg.Binary[p] = 3, 1
 	}
-	opt := NewAdam(1e-3)
-	ctx := context.Background()
-	for b.Loop() {
-		if _, err := step.Run(ctx, pixels, tg); err != nil {
+	run := func(b *testing.B, step interface {
+		Run(context.Context, []float32, Targets) (*Result, error)
+		Apply(G.Solver) error
+		Close()
+	}) {
+		defer step.Close()
+		opt := NewAdam(1e-3)
+		ctx := context.Background()
+		for b.Loop() {
+			if _, err := step.Run(ctx, pixels, tg); err != nil {
+				b.Fatal(err)
+			}
+			if err := step.Apply(opt); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("cpu-step", func(b *testing.B) {
+		step, err := NewStep(cfg, d, hw, Model{Text: clip.NewText(w), Vision: clip.NewVision(w), Params: params, IDs: ids})
+		if err != nil {
 			b.Fatal(err)
 		}
-		if err := step.Apply(opt); err != nil {
-			b.Fatal(err)
+		run(b, step)
+	})
+	for _, full := range []bool{false, true} {
+		name := "device-step/checkpointed"
+		if full {
+			name = "device-step/full-tapes"
 		}
+		b.Run(name, func(b *testing.B) {
+			dm, err := BindDevice(&compute.CPU{}, w, params, ids)
+			if err != nil {
+				b.Fatal(err)
+			}
+			dm.FullTapes = full
+			step, err := NewDeviceStep(cfg, d, hw, dm)
+			if err != nil {
+				b.Fatal(err)
+			}
+			run(b, step)
+		})
 	}
 }
 
