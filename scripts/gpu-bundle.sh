@@ -75,7 +75,7 @@ step kernels         75 "$bin"/cuda.test -test.v
 step golden-gpu      90 "$bin"/gpu.test -test.v -test.run 'TestGolden|TestMatchesCPU|TestTowerBackward|TestHeadMatchesCPU|TestTrainStepGoldenGPU|TestDetectorGoldenGPU'
 step metrics         10 "$bin"/metrics.test -test.v -test.run 'Golden'
 step bench-go       100 "$bin"/gpu.test -test.run '^$' -test.bench 'ViTL14|Head' -test.benchtime 3x -test.v
-step bench-dapo      60 "$bin"/gpu.test -test.run '^$' -test.bench 'DAPOTrainStep' -test.benchtime 2x -test.v
+step bench-dapo      60 "$bin"/gpu.test -test.run '^$' -test.bench 'DAPOTrainStep' -test.benchtime 1x -test.v
 step bench-torch     80 python3 bench_torch_gpu.py --iters 3 --out "$out/torch.json"
 step bench-torch-dapo 30 python3 bench_torch_gpu.py --dapo --iters 2 --out "$out/torch_dapo.json"
 step dapo-starts     10 "$bin"/dapo --help
