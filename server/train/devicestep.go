@@ -79,6 +79,9 @@ type DeviceStep struct {
 	pixels []float32
 	tg     compute.HeadTargets
 	live   *devicePass
+	// The previous pass's tapes, recorded into again by the next one
+	// (Transformer.Forward…Reusing) instead of fresh memory every step.
+	spareText, spareVision *compute.Tape
 }
 
 // NewDeviceStep builds and compiles the graph for batches of d.Batch images.
@@ -204,6 +207,9 @@ func (s *DeviceStep) ZeroGrad() {
 // Close releases the machine and any device memory of an unfinished pass.
 func (s *DeviceStep) Close() {
 	s.release()
+	s.spareText.Free()
+	s.spareVision.Free()
+	s.spareText, s.spareVision = nil, nil
 	s.machine.Close()
 }
 
@@ -248,12 +254,14 @@ func (f *devicePass) own(ts ...compute.Tensor) {
 	f.owned = append(f.owned, ts...)
 }
 
-// forward runs a tower recording the tape the model asks for.
-func (f *devicePass) forward(ctx context.Context, t *compute.Transformer, x compute.Seq, hooks compute.Hooks) (compute.Seq, *compute.Tape, error) {
+// forward runs a tower recording the tape the model asks for, into the
+// memory of old (the previous pass's tape of that tower, emptied; may be
+// nil).
+func (f *devicePass) forward(ctx context.Context, t *compute.Transformer, x compute.Seq, hooks compute.Hooks, old *compute.Tape) (compute.Seq, *compute.Tape, error) {
 	if f.s.model.FullTapes {
-		return t.ForwardCached(ctx, x, hooks)
+		return t.ForwardCachedReusing(ctx, x, hooks, old)
 	}
-	return t.ForwardCheckpointed(ctx, x, hooks)
+	return t.ForwardCheckpointedReusing(ctx, x, hooks, old)
 }
 
 func (f *devicePass) alloc(n int) compute.Tensor { t := f.be.Alloc(n); f.own(t); return t }
@@ -269,11 +277,10 @@ func (f *devicePass) free() {
 		f.head.Free()
 		f.head = nil
 	}
-	for _, tp := range []*compute.Tape{f.textTape, f.visTape} {
-		if tp != nil {
-			tp.Free()
-		}
-	}
+	// The tapes stay for the next pass to record into.
+	f.s.spareText.Free()
+	f.s.spareVision.Free()
+	f.s.spareText, f.s.spareVision = f.textTape, f.visTape
 	f.textTape, f.visTape = nil, nil
 	for _, t := range f.owned {
 		f.be.Free(t)
@@ -358,7 +365,7 @@ func (f *devicePass) textForward(ctx context.Context) (compute.Tensor, error) {
 		}
 		return x
 	}}
-	final, tape, err := f.forward(ctx, &tt.Tower, x, hooks)
+	final, tape, err := f.forward(ctx, &tt.Tower, x, hooks, s.spareText)
 	if err != nil {
 		return nil, fmt.Errorf("text tower: %w", err)
 	}
@@ -436,7 +443,7 @@ func (f *devicePass) visionForward(ctx context.Context) (compute.Tensor, error) 
 			f.tokens[li], f.feats[li] = flat, feat
 		},
 	}
-	final, tape, err := f.forward(ctx, &v.Tower, x, hooks)
+	final, tape, err := f.forward(ctx, &v.Tower, x, hooks, f.s.spareVision)
 	if err != nil {
 		return nil, fmt.Errorf("vision tower: %w", err)
 	}
