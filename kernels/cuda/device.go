@@ -329,6 +329,11 @@ func (d *Device) launch(name string, grid [3]int, block int, args ...any) {
 		case cu.DevicePtr:
 			slots[i] = uint64(v)
 		case int:
+			// The kernels take C ints: a larger count would wrap.
+			if v < math.MinInt32 || v > math.MaxInt32 {
+				d.fail("kernel %s: argument %d = %d does not fit a 32-bit int", name, i, v)
+				return
+			}
 			slots[i] = uint64(uint32(int32(v)))
 		case float32:
 			slots[i] = uint64(math.Float32bits(v))

@@ -136,6 +136,20 @@ func (d *Device) attnCheck(width, heads int) bool {
 	return true
 }
 
+// attnSeqsPerLaunch is how many sequences one attention launch covers: the
+// kernels put the (sequence, head) pairs on gridDim.y, which CUDA caps at
+// 65535 (the text side of 1000 words × 6 templates at 12 heads would pass
+// it).
+func attnSeqsPerLaunch(heads int) int { return max(1, 65535/heads) }
+
+// off is b from element i on, or the zero Buf when b is unset.
+func off(b Buf, i int) Buf {
+	if b.Ptr == 0 {
+		return b
+	}
+	return b.Off(i)
+}
+
 // Attention is fused multi-head attention over packed qkv [B,L,3W] into
 // out [B,L,W] (kernels/cpu Attention). lse, when non-zero, receives the
 // per-(b, head, query) log-sum-exp [B·H·L] the backward can reuse.
@@ -143,8 +157,13 @@ func (d *Device) Attention(out, lse, qkv Buf, batch, seq, width, heads int, caus
 	if !d.attnCheck(width, heads) {
 		return
 	}
-	grid := [3]int{(seq + attnRowsPerBlock - 1) / attnRowsPerBlock, batch * heads, 1}
-	d.launchAttentionForward(grid, 32*attnRowsPerBlock, out, lse, qkv, batch, seq, width, heads, flag(causal))
+	per := attnSeqsPerLaunch(heads)
+	for b0 := 0; b0 < batch; b0 += per {
+		nb := min(per, batch-b0)
+		grid := [3]int{(seq + attnRowsPerBlock - 1) / attnRowsPerBlock, nb * heads, 1}
+		d.launchAttentionForward(grid, 32*attnRowsPerBlock, out.Off(b0*seq*width), off(lse, b0*heads*seq),
+			qkv.Off(b0*seq*3*width), nb, seq, width, heads, flag(causal))
+	}
 }
 
 // AttentionBackward adds the gradient with respect to the packed qkv to
@@ -159,9 +178,14 @@ func (d *Device) AttentionBackward(dqkv, dout, qkv Buf, batch, seq, width, heads
 	lse, delta := d.Alloc(stats), d.Alloc(stats)
 	tmp := d.Alloc(batch * seq * width)
 	d.Attention(tmp, lse, qkv, batch, seq, width, heads, causal)
-	grid := [3]int{(seq + attnRowsPerBlock - 1) / attnRowsPerBlock, batch * heads, 1}
-	d.launchAttentionBackwardDq(grid, 32*attnRowsPerBlock, dqkv, delta, dout, qkv, lse, batch, seq, width, heads, flag(causal))
-	d.launchAttentionBackwardDkv(grid, 32*attnRowsPerBlock, dqkv, delta, dout, qkv, lse, batch, seq, width, heads, flag(causal))
+	per := attnSeqsPerLaunch(heads)
+	for b0 := 0; b0 < batch; b0 += per {
+		nb := min(per, batch-b0)
+		grid := [3]int{(seq + attnRowsPerBlock - 1) / attnRowsPerBlock, nb * heads, 1}
+		dq, dl, o, q, ls := dqkv.Off(b0*seq*3*width), delta.Off(b0*heads*seq), dout.Off(b0*seq*width), qkv.Off(b0*seq*3*width), lse.Off(b0*heads*seq)
+		d.launchAttentionBackwardDq(grid, 32*attnRowsPerBlock, dq, dl, o, q, ls, nb, seq, width, heads, flag(causal))
+		d.launchAttentionBackwardDkv(grid, 32*attnRowsPerBlock, dq, dl, o, q, ls, nb, seq, width, heads, flag(causal))
+	}
 	d.Free(tmp)
 	d.Free(delta)
 	d.Free(lse)
