@@ -24,8 +24,14 @@ func TapeBytesPerBlock(batch, seq, width, mlp int, checkpointed bool) int64 {
 	return compute.TapeBytesPerBlock(batch, seq, width, mlp, checkpointed)
 }
 
-// Bytes is the activation memory the tape holds.
-func (tp *Tape) Bytes() int64 { return tp.tape.Bytes() }
+// Bytes is the activation memory the tape holds (0 once a later forward
+// has taken its buffers).
+func (tp *Tape) Bytes() int64 {
+	if tp.tape == nil {
+		return 0
+	}
+	return tp.tape.Bytes()
+}
 
 // ForwardCached is Forward that also records a full Tape for Backward
 // (compute.Transformer.ForwardCached).
