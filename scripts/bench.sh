@@ -12,7 +12,7 @@
 # then F16 backbones of that config, 1.7 and 0.86 GB for ViT-L, one at a
 # time, to a temporary folder); BENCH_TRAIN
 # 1 (default) or 0: one DAPO training step of ViT-B/16@224 at batch 2 (`go
-# test -bench TrainStepViTB16 ./server/train` beside
+# test -bench TrainStepViTB16/cpu-step ./server/train` beside
 # scripts/dapo_torch_step.py --bench), after the PyTorch step has passed the
 # golden set's train_step check (DAPO_GOLDEN, default ../shared/testdata/golden);
 # BENCH_TRAIN_N timed steps per side (default 3; a step takes tens of seconds).
@@ -87,8 +87,8 @@ if [ -n "$trainStep" ] && [ "$trainStep" != 0 ]; then
 		check="**failed**"
 	fi
 	echo "bench train step ViT-B-16-quickgelu @ 224, batch 2" >&2
-	g=$(go test -run '^$' -bench 'TrainStepViTB16$' -benchtime "${trainN}x" -count 1 -timeout 60m ./server/train |
-		awk '/^BenchmarkTrainStepViTB16/{for (i = 1; i < NF; i++) if ($(i+1) == "ns/op") print $i / 1e9}' | sort -g |
+	g=$(go test -run '^$' -bench 'TrainStepViTB16$/^cpu-step$' -benchtime "${trainN}x" -count 1 -timeout 60m ./server/train |
+		awk '/^BenchmarkTrainStepViTB16\/cpu-step/{for (i = 1; i < NF; i++) if ($(i+1) == "ns/op") print $i / 1e9}' | sort -g |
 		/usr/bin/python3 -c "import statistics,sys; print(statistics.median(float(l) for l in sys.stdin))")
 	tj=$(torchstep --bench --config ViT-B-16-quickgelu --image-size 224 --batch 2 --n "$trainN")
 	t=$(echo "$tj" | field median_seconds_per_step)
@@ -148,7 +148,7 @@ fi
 		echo
 		echo "## Training step"
 		echo
-		echo "One DAPO training step (both towers forward and backward with the deep prompts, adapters, head, focal + dice + image CE losses, Adam) with random weights, the reference's DAPO config fitted to the backbone (feature layers 3, 6, 9, 12; deep prompts on every block) and MVTec's 20 training states: 210 text sequences of 81 tokens and 2 images per step. dapo: \`go test -bench TrainStepViTB16 ./server/train\`, mean of $trainN consecutive steps after the graph is built (the first included: \`-benchtime ${trainN}x\`); PyTorch: \`scripts/dapo_torch_step.py --bench\` (autograd, \`torch.optim.Adam\`, frozen CLIP weights without gradients), median of $trainN steps after a warm-up step. The golden check runs the PyTorch step on the golden set (\`--golden\`) against the reference's losses, gradients and updated parameters of two steps under tolerances.json."
+		echo "One DAPO training step (both towers forward and backward with the deep prompts, adapters, head, focal + dice + image CE losses, Adam) with random weights, the reference's DAPO config fitted to the backbone (feature layers 3, 6, 9, 12; deep prompts on every block) and MVTec's 20 training states: 210 text sequences of 81 tokens and 2 images per step. dapo: \`go test -bench TrainStepViTB16/cpu-step ./server/train\`, mean of $trainN consecutive steps after the graph is built (the first included: \`-benchtime ${trainN}x\`); PyTorch: \`scripts/dapo_torch_step.py --bench\` (autograd, \`torch.optim.Adam\`, frozen CLIP weights without gradients), median of $trainN steps after a warm-up step. The golden check runs the PyTorch step on the golden set (\`--golden\`) against the reference's losses, gradients and updated parameters of two steps under tolerances.json."
 		echo
 		echo "| case | PyTorch step vs golden | dapo s/step | PyTorch s/step | dapo / PyTorch | target | |"
 		echo "|---|---|---|---|---|---|---|"

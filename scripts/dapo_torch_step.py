@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """One DAPO training step in plain PyTorch autograd: the PyTorch twin of
-server/train's Step (`go test -bench TrainStep ./server/train`).
+server/train's Step (`go test -bench TrainStep/cpu-step ./server/train`).
 
 The step is the reference's (train.py of boschresearch/defect-aware-prompt-
 optimization, see docs in shared/docs/dapo-spec.md):
