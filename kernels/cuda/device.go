@@ -131,11 +131,7 @@ func (d *Device) DisableBLAS() {
 func (d *Device) Close() error {
 	err := d.Do(func() error {
 		d.Sync()
-		for _, bufs := range d.pool {
-			for _, b := range bufs {
-				cu.MemFree(b.Ptr)
-			}
-		}
+		d.releasePool()
 		d.pool = nil
 		d.blas.close()
 		d.mod.Unload()
@@ -205,11 +201,35 @@ func (d *Device) Alloc(n int) Buf {
 		return b
 	}
 	p, err := cu.MemAlloc(int64(4 * n))
+	if err != nil && d.releasePool() > 0 {
+		// The pool keeps buffers by exact size: other sizes' idle buffers
+		// may be what the device is short of.
+		p, err = cu.MemAlloc(int64(4 * n))
+	}
 	if err != nil {
-		d.fail("allocate %d floats: %v", n, err)
+		d.fail("allocate %.1f MiB on the GPU: %v", float64(4*n)/(1<<20), err)
 		return Buf{Len: n}
 	}
 	return Buf{Ptr: p, Len: n}
+}
+
+// releasePool returns every pooled buffer to the driver, once the queued
+// kernels (which may still read them) are done, and says how many there
+// were.
+func (d *Device) releasePool() int {
+	if len(d.pool) == 0 {
+		return 0
+	}
+	d.Sync()
+	n := 0
+	for size, bufs := range d.pool {
+		for _, b := range bufs {
+			cu.MemFree(b.Ptr)
+			n++
+		}
+		delete(d.pool, size)
+	}
+	return n
 }
 
 // Zeros is Alloc cleared to zero.
