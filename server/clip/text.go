@@ -54,6 +54,14 @@ func (t *Text) AddPositional(x Seq) {
 	}
 }
 
+// Pass is the whole tower on be for one pass (its decode buffer for
+// half-precision weights belongs to the pass), over t's slices.
+func (t *Text) Pass(be *compute.CPU) *compute.TextTower {
+	tt := textParts(be, t.Config, t.W)
+	tt.Tower = *t.Tower.tower(be)
+	return tt
+}
+
 // Readout applies ln_final to the given row of each sequence and projects
 // it: [N, E] before normalisation (compute.TextTower.Readout on the CPU).
 func (t *Text) Readout(final Seq, rows []int) []float32 {

@@ -71,22 +71,9 @@ func EncodeTextTrain(ctx context.Context, c Config, text *clip.Text, p *Params, 
 func groupMean(c Config, text *clip.Text, final clip.Seq, rows []int) *TextFeatures {
 	groups := text.Readout(final, rows)
 	e := text.Config.EmbedDim
-	classes := final.B / c.PromptCount
-	raw := make([]float32, classes*e)
-	for cl := 0; cl < classes; cl++ {
-		dst := raw[cl*e : (cl+1)*e]
-		for g := 0; g < c.PromptCount; g++ {
-			src := groups[(cl*c.PromptCount+g)*e : (cl*c.PromptCount+g+1)*e]
-			for i := range dst {
-				dst[i] += src[i]
-			}
-		}
-		for i := range dst {
-			dst[i] /= float32(c.PromptCount)
-		}
-	}
+	raw := GroupMean(c, groups, e)
 	feats := append([]float32(nil), raw...)
-	l2rows(feats, classes, e)
+	l2rows(feats, len(raw)/e, e)
 	return &TextFeatures{Groups: groups, Raw: raw, Features: feats}
 }
 

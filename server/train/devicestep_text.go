@@ -4,80 +4,40 @@ import (
 	"context"
 	"fmt"
 
-	"dapo/server/clip"
 	"dapo/server/compute"
 	"dapo/server/dapo"
 )
 
-// textForward is dapo.EncodeTextTrain on the backend: template embeddings
-// with the learned context at positions 1..n and the positional embedding,
-// the deep text tokens inserted before block 1 and blended before each
-// later block up to TextDepth, the read-out rows through ln_final and the
+// textForward is dapo.EncodeTextTrain on the backend, with dapo's
+// backend text side (dapo.EncodeTextOn's parts): the prompt embeddings,
+// the deep text tokens, the read-out rows through ln_final and the
 // projection, and the mean over the prompt groups (on the host: [C·P, E]).
 // It returns the raw class features [C, E] on the device.
 func (f *devicePass) textForward(ctx context.Context) (compute.Tensor, error) {
 	s, be := f.s, f.be
 	cfg, tt, ids := s.cfg, &s.text, s.model.IDs
-	n, alpha := cfg.LayerTokenCnt, float32(cfg.AlphaBlend)
-	rowsN, l, w, e := len(ids), len(ids[0]), tt.Width, tt.EmbedDim
-	x := compute.Seq{B: rowsN, L: l, W: w, T: be.Alloc(rowsN * l * w)}
-	be.EmbedTokens(x.T, tt.TokenEmbedding, ids, tt.PosEmbed, w)
-	for row := 0; row < rowsN; row++ {
-		ctxT, cnt := f.ctxA, cfg.AbnormalTokenCnt
-		if row < cfg.PromptCount {
-			ctxT, cnt = f.ctxN, cfg.NormalTokenCnt
-		}
-		group := row % cfg.PromptCount
-		dst := be.View(x.T, (row*l+1)*w, cnt*w)
-		be.Copy(dst, be.View(ctxT, group*cnt*w, cnt*w))
-		be.Add(dst, be.View(tt.PosEmbed, w, cnt*w))
+	prompts := &dapo.TextPrompts{NormalCtx: f.ctxN, AbnormalCtx: f.ctxA, Deep: f.deep}
+	x, err := dapo.PromptEmbeddingsOn(cfg, tt, prompts, ids)
+	if err != nil {
+		return nil, err
 	}
-	hooks := compute.Hooks{Before: func(k int, x compute.Seq) compute.Seq {
-		if k == 0 {
-			y := compute.Seq{B: x.B, L: x.L + n, W: w, T: f.alloc(x.B * (x.L + n) * w)}
-			be.InsertAfterFirst(y.T, x.T, f.deep[0], x.B, x.L, w, n)
-			be.Free(x.T)
-			return y
-		}
-		if k < cfg.TextDepth {
-			be.BlendRows(x.T, f.deep[k], x.B, x.L, w, n, alpha)
-		}
-		return x
-	}}
-	final, tape, err := f.forward(ctx, &tt.Tower, x, hooks, s.spareText)
+	// NewDeviceStep refuses text_depth < layers − 1, so the tokens stay
+	// inserted to the end, as the backward assumes.
+	deep := &dapo.DeepTextTokens{Config: cfg, Prompts: prompts, Backend: be, Alloc: f.alloc}
+	final, tape, err := f.forward(ctx, &tt.Tower, x, compute.Hooks{Before: deep.Before}, s.spareText)
 	if err != nil {
 		return nil, fmt.Errorf("text tower: %w", err)
 	}
 	f.textFinal, f.textTape = final, tape
-	f.rows = clip.ArgmaxRows(ids)
-	if cfg.TextReadout == dapo.ReadoutEOT {
-		for i := range f.rows {
-			f.rows[i] += n
-		}
-	}
+	f.rows = dapo.ReadoutRows(cfg, ids, deep.Inserted)
 	groups := tt.Readout(final, f.rows)
-	host := make([]float32, rowsN*e)
+	host := make([]float32, len(ids)*tt.EmbedDim)
 	be.Download(host, groups)
 	be.Free(groups)
 	if err := be.Err(); err != nil {
 		return nil, fmt.Errorf("text tower on %s: %w", be.Name(), err)
 	}
-	// Mean over the prompt groups as dapo's groupMean (same order, float32).
-	classes := rowsN / cfg.PromptCount
-	raw := make([]float32, classes*e)
-	for cl := 0; cl < classes; cl++ {
-		dst := raw[cl*e : (cl+1)*e]
-		for g := 0; g < cfg.PromptCount; g++ {
-			src := host[(cl*cfg.PromptCount+g)*e : (cl*cfg.PromptCount+g+1)*e]
-			for i := range dst {
-				dst[i] += src[i]
-			}
-		}
-		for i := range dst {
-			dst[i] /= float32(cfg.PromptCount)
-		}
-	}
-	return f.upload(raw), nil
+	return f.upload(dapo.GroupMean(cfg, host, tt.EmbedDim)), nil
 }
 
 // textBackward takes dRaw [C,E] back to the learned context and the deep

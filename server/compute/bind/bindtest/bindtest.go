@@ -18,6 +18,7 @@ import (
 	"dapo/server/compute/bind"
 	"dapo/server/dapo"
 	"dapo/server/dapo/dapotest"
+	"dapo/shared/tokenizer"
 )
 
 // Model is the golden backbone, DAPO config and initial parameters.
@@ -102,6 +103,31 @@ func Golden(t *testing.T, be compute.Backend) {
 		}
 		set.CompareFloat32(t, "dapo_forward", "image.global_raw", out.GlobalRaw)
 		set.CompareFloat32(t, "dapo_forward", "image.global", out.Global)
+	})
+	t.Run("dapo text side", func(t *testing.T) {
+		tok, err := tokenizer.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids, err := m.Config.TemplateIDs(tok, w.Config.Text.ContextLength)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := dapo.UploadTextPrompts(be, m.Params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tf, err := dapo.EncodeTextOn(ctx, m.Config, text, p, ids, func(name string, k int, x clip.Seq) {
+			if key := fmt.Sprintf("%s.%d", name, k+1); name != "text.ln_final_out" && set.HasTensor(t, "dapo_forward", key) {
+				set.CompareFloat32(t, "dapo_forward", key, x.Data)
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		set.CompareFloat32(t, "dapo_forward", "text.features_groups", tf.Groups)
+		set.CompareFloat32(t, "dapo_forward", "text.features_raw", tf.Raw)
+		set.CompareFloat32(t, "dapo_forward", "text.features", tf.Features)
 	})
 }
 
