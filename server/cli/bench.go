@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"dapo/server/clip"
+	"dapo/server/compute"
+	"dapo/server/compute/bind"
 	"dapo/server/modelinit"
 )
 
@@ -37,6 +39,7 @@ func newBenchTextCmd() *cobra.Command {
 		sequences, tokens, n int
 		seed                 int
 		causal, asJSON       bool
+		dev                  *deviceFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "text",
@@ -47,8 +50,8 @@ default DAPO's text side: 1 normal + 20 MVTec states, 10 prompt groups each
 (210 sequences), 77 context tokens plus 4 deep prompt tokens (81), without
 the causal mask as in the reference — once to warm up and then --n times,
 and prints the median seconds per pass and the sustained GFLOP/s (blocks
-only: the embedding look-up and read-out are negligible).
-Compare with scripts/bench_torch.py --text.`,
+only: the embedding look-up and read-out are negligible), on the CPU or
+(a CUDA build) --device cuda. Compare with scripts/bench_torch.py --text.`,
 		Example: `  dapo bench text --config ViT-L-14-336-quickgelu --n 3 --json`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -67,21 +70,35 @@ Compare with scripts/bench_torch.py --text.`,
 			if err != nil {
 				return err
 			}
-			tower := clip.NewText(w).Tower
+			be, release, err := dev.open()
+			if err != nil {
+				return err
+			}
+			defer release()
+			tt, err := bind.Text(be, w)
+			if err != nil {
+				return err
+			}
+			tower := tt.Tower
 			tower.Causal = causal
 			width := cfg.Text.Width
-			input := clip.NewSeq(sequences, tokens, width)
-			for i := range input.Data {
-				input.Data[i] = float32(i%251)/250 - 0.5
+			input := make([]float32, sequences*tokens*width)
+			for i := range input {
+				input[i] = float32(i%251)/250 - 0.5
 			}
 			ctx := cmd.Context()
 			times := make([]float64, 0, n)
 			for i := 0; i <= n; i++ {
-				x := input.Clone()
+				x := compute.Seq{B: sequences, L: tokens, W: width, T: be.Upload(slices.Clone(input))}
 				t0 := time.Now()
-				if _, err := tower.Forward(ctx, x, clip.Hooks{}); err != nil {
+				y, err := tower.Forward(ctx, x, compute.Hooks{})
+				if err == nil {
+					err = be.Err() // waits for a GPU's queued work
+				}
+				if err != nil {
 					return err
 				}
+				be.Free(y.T)
 				if i > 0 { // the first run warms up
 					times = append(times, time.Since(t0).Seconds())
 				}
@@ -102,6 +119,7 @@ Compare with scripts/bench_torch.py --text.`,
 	f.IntVar(&n, "n", 3, "timed runs after one warm-up")
 	f.IntVar(&seed, "seed", 1, "seed of the random weights")
 	f.BoolVar(&asJSON, "json", false, `print {"median_seconds": …} as JSON`)
+	dev = addDeviceFlags(cmd)
 	return cmd
 }
 
@@ -111,14 +129,16 @@ func newBenchVisionCmd() *cobra.Command {
 		imageSize      int
 		batch, n, seed int
 		asJSON         bool
+		dev            *deviceFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "vision",
 		Short: "Time the vision tower with random weights (median seconds per image)",
 		Long: `Runs the CLIP vision tower of a built-in (or JSON) config with deterministic
 random weights — no checkpoint needed — once to warm up and then --n times,
-and prints the median seconds per image and the sustained GFLOP/s.
-Compare with scripts/bench_torch.py, which times the same tower in PyTorch.`,
+and prints the median seconds per image and the sustained GFLOP/s, on the
+CPU or (a CUDA build) --device cuda. Compare with scripts/bench_torch.py,
+which times the same tower in PyTorch.`,
 		Example: `  dapo bench vision --config ViT-B-16
   dapo bench vision --config ViT-L-14-336 --image-size 518 --n 3 --json`,
 		Args: cobra.NoArgs,
@@ -143,7 +163,15 @@ Compare with scripts/bench_torch.py, which times the same tower in PyTorch.`,
 			if err != nil {
 				return err
 			}
-			v := clip.NewVision(w)
+			be, release, err := dev.open()
+			if err != nil {
+				return err
+			}
+			defer release()
+			v, err := bind.Vision(be, w)
+			if err != nil {
+				return err
+			}
 			s := cfg.Vision.ImageSize
 			pixels := make([]float32, batch*3*s*s)
 			for i := range pixels {
@@ -177,6 +205,7 @@ Compare with scripts/bench_torch.py, which times the same tower in PyTorch.`,
 	f.IntVar(&n, "n", 5, "timed runs after one warm-up")
 	f.IntVar(&seed, "seed", 1, "seed of the random weights")
 	f.BoolVar(&asJSON, "json", false, `print {"median_seconds_per_image": …} as JSON`)
+	dev = addDeviceFlags(cmd)
 	return cmd
 }
 

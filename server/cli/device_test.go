@@ -53,6 +53,8 @@ func TestDeviceCommands(t *testing.T) {
 		{"test", "--format", "mvtec", "--root", "r", "--checkpoint", "c", "--model", "m", "--out", t.TempDir()},
 		{"calibrate", "--format", "mvtec", "--root", "r", "--checkpoint", "c", "--model", "m"},
 		{"train", "--format", "mvtec", "--root", "r", "--model", "m", "--out", t.TempDir()},
+		{"bench", "vision", "--config", "tiny"},
+		{"bench", "text", "--config", "tiny"},
 	} {
 		msg, err := runCLI(t, append(args, "--device", "cuda:0")...)
 		if err == nil {

@@ -42,7 +42,7 @@ func BlocksOn(be compute.Backend, bs []Block) []compute.Block {
 func (w *Weights) VisionOn(be compute.Backend) *compute.VisionTower {
 	c, vw := w.Config, &w.Vision
 	v := visionParts(be, c, vw)
-	v.Tower = compute.Transformer{Backend: be, Blocks: BlocksOn(be, vw.Blocks), Heads: c.VisionHeads(), QuickGELU: c.QuickGELU}
+	v.Tower = compute.Transformer{Backend: be, Blocks: BlocksOn(be, vw.Blocks), Heads: c.VisionHeads(), QuickGELU: c.QuickGELU, ChunkRows: chunkRowsFor(be)}
 	return v
 }
 
@@ -62,7 +62,7 @@ func visionParts(be compute.Backend, c Config, vw *VisionWeights) *compute.Visio
 func (w *Weights) TextOn(be compute.Backend) *compute.TextTower {
 	c, tw := w.Config, &w.Text
 	t := textParts(be, c, tw)
-	t.Tower = compute.Transformer{Backend: be, Blocks: BlocksOn(be, tw.Blocks), Heads: c.Text.Heads, QuickGELU: c.QuickGELU, Causal: true}
+	t.Tower = compute.Transformer{Backend: be, Blocks: BlocksOn(be, tw.Blocks), Heads: c.Text.Heads, QuickGELU: c.QuickGELU, Causal: true, ChunkRows: chunkRowsFor(be)}
 	return t
 }
 
@@ -74,4 +74,13 @@ func textParts(be compute.Backend, c Config, tw *TextWeights) *compute.TextTower
 		TokenEmbedding: Upload(be, tw.TokenEmbedding), PosEmbed: Upload(be, tw.PosEmbedding),
 		LNFinal: tw.LNFinal.On(be), Projection: Upload(be, tw.Projection),
 	}
+}
+
+// chunkRowsFor is the block chunk bound for be: the CPU's (chunkRows), none
+// on a GPU, which wants the whole batch at once.
+func chunkRowsFor(be compute.Backend) int {
+	if _, ok := be.(*compute.CPU); ok {
+		return chunkRows
+	}
+	return 0
 }

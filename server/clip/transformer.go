@@ -85,7 +85,7 @@ const chunkRows = 2048
 // mutable.
 func (t *Transformer) tower(be *compute.CPU) *compute.Transformer {
 	ct := &compute.Transformer{Backend: be, Blocks: make([]compute.Block, len(t.Blocks)),
-		Heads: t.Heads, QuickGELU: t.QuickGELU, Causal: t.Causal, ChunkRows: chunkRows}
+		Heads: t.Heads, QuickGELU: t.QuickGELU, Causal: t.Causal, ChunkRows: chunkRowsFor(be)}
 	encoded := false
 	for i := range t.Blocks {
 		ct.Blocks[i] = t.Blocks[i].On(be)
