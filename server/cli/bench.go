@@ -62,15 +62,7 @@ only: the embedding look-up and read-out are negligible), on the CPU or
 			if sequences < 1 || tokens < 1 || n < 1 {
 				return fmt.Errorf("--sequences, --tokens and --n must be at least 1")
 			}
-			r, err := modelinit.Init(cfg, uint64(seed))
-			if err != nil {
-				return err
-			}
-			w, err := r.Weights()
-			if err != nil {
-				return err
-			}
-			be, release, err := dev.open()
+			w, be, release, err := randomOn(cfg, seed, dev)
 			if err != nil {
 				return err
 			}
@@ -155,15 +147,7 @@ which times the same tower in PyTorch.`,
 			if batch < 1 || n < 1 {
 				return fmt.Errorf("--batch and --n must be at least 1")
 			}
-			r, err := modelinit.Init(cfg, uint64(seed))
-			if err != nil {
-				return err
-			}
-			w, err := r.Weights()
-			if err != nil {
-				return err
-			}
-			be, release, err := dev.open()
+			w, be, release, err := randomOn(cfg, seed, dev)
 			if err != nil {
 				return err
 			}
@@ -207,6 +191,24 @@ which times the same tower in PyTorch.`,
 	f.BoolVar(&asJSON, "json", false, `print {"median_seconds_per_image": …} as JSON`)
 	dev = addDeviceFlags(cmd)
 	return cmd
+}
+
+// randomOn makes cfg's deterministic random weights (seed) and opens the
+// --device backend to run them on.
+func randomOn(cfg clip.Config, seed int, dev *deviceFlags) (*clip.Weights, compute.Backend, func() error, error) {
+	r, err := modelinit.Init(cfg, uint64(seed))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	w, err := r.Weights()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	be, release, err := dev.open()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return w, be, release, nil
 }
 
 // printBench prints a benchmark's result as JSON (for scripts/bench.sh) or
