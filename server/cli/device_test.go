@@ -54,6 +54,7 @@ func TestDeviceCommands(t *testing.T) {
 		{"calibrate", "--format", "mvtec", "--root", "r", "--checkpoint", "c", "--model", "m"},
 		{"train", "--format", "mvtec", "--root", "r", "--model", "m", "--out", t.TempDir()},
 		{"bench", "vision", "--config", "tiny"},
+		{"embed", "--model", "m", "--text", "a"},
 		{"bench", "text", "--config", "tiny"},
 	} {
 		msg, err := runCLI(t, append(args, "--device", "cuda:0")...)

@@ -11,6 +11,8 @@ import (
 
 	"dapo/kernels/cpu"
 	"dapo/server/clip"
+	"dapo/server/compute"
+	"dapo/server/compute/bind"
 	"dapo/shared/imaging"
 	"dapo/shared/safetensors"
 	"dapo/shared/tokenizer"
@@ -26,6 +28,7 @@ func newEmbedCmd() *cobra.Command {
 		out        string
 		maxPixels  int64
 		imageBatch int
+		dev        *deviceFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "embed --model DIR (--image FILE... | --text STRING...) [--json | --out FILE.safetensors]",
@@ -39,7 +42,8 @@ Several files or strings may follow one flag. --json (the default) prints
 {"image_features": [[...]], "image_features_normed": [[...]]} — or the same
 with "text_" — holding the features before and after L2 normalisation;
 --out writes them to a safetensors file as image.features,
-image.features_normed (or text.*), plus text.ids for texts.`,
+image.features_normed (or text.*), plus text.ids for texts. --device cuda
+(a CUDA build) runs the tower on the GPU.`,
 		Example: `  dapo model init --config tiny --seed 1 --out /tmp/tiny
   dapo embed --model /tmp/tiny --image a.png b.jpg
   dapo embed --model /tmp/tiny --text "a photo of a scratch" "a flawless object" --out text.safetensors`,
@@ -58,6 +62,12 @@ image.features_normed (or text.*), plus text.ids for texts.`,
 			if asJSON && out != "" {
 				return errors.New("--json and --out exclude each other")
 			}
+			// The device first: a missing GPU is reported before any loading.
+			be, release, err := dev.open()
+			if err != nil {
+				return err
+			}
+			defer release()
 			bb, err := openBackbone(model, imageSize)
 			if err != nil {
 				return err
@@ -69,11 +79,11 @@ image.features_normed (or text.*), plus text.ids for texts.`,
 			n := 0
 			if len(images) > 0 {
 				prefix, n = "image", len(images)
-				feats, err = embedImages(cmd, bb.Weights, images, imaging.Limits{MaxPixels: maxPixels}, imageBatch)
+				feats, err = embedImages(cmd, be, bb.Weights, images, imaging.Limits{MaxPixels: maxPixels}, imageBatch)
 			} else {
 				prefix, n = "text", len(texts)
 				var ids [][]int
-				feats, ids, err = embedTexts(cmd, bb.Weights, texts)
+				feats, ids, err = embedTexts(cmd, be, bb.Weights, texts)
 				flat := make([]int64, 0, len(ids)*len(ids[0]))
 				for _, row := range ids {
 					for _, v := range row {
@@ -106,12 +116,16 @@ image.features_normed (or text.*), plus text.ids for texts.`,
 	f.StringVar(&out, "out", "", "write the features to this safetensors file")
 	f.Int64Var(&maxPixels, "max-pixels", imaging.DefaultMaxPixels, "refuse images with more pixels than this")
 	f.IntVar(&imageBatch, "batch", 8, "images per forward pass")
+	dev = addDeviceFlags(cmd)
 	return cmd
 }
 
-func embedImages(cmd *cobra.Command, w *clip.Weights, files []string, lim imaging.Limits, batch int) ([]float32, error) {
+func embedImages(cmd *cobra.Command, be compute.Backend, w *clip.Weights, files []string, lim imaging.Limits, batch int) ([]float32, error) {
 	s := w.Config.Vision.ImageSize
-	vision := clip.NewVision(w)
+	vision, err := bind.Vision(be, w)
+	if err != nil {
+		return nil, err
+	}
 	if batch < 1 {
 		batch = 1
 	}
@@ -139,13 +153,17 @@ func embedImages(cmd *cobra.Command, w *clip.Weights, files []string, lim imagin
 	return feats, nil
 }
 
-func embedTexts(cmd *cobra.Command, w *clip.Weights, texts []string) ([]float32, [][]int, error) {
+func embedTexts(cmd *cobra.Command, be compute.Backend, w *clip.Weights, texts []string) ([]float32, [][]int, error) {
 	tok, err := tokenizer.New()
 	if err != nil {
 		return nil, nil, err
 	}
 	ids := tok.TokenizeBatch(texts, w.Config.Text.ContextLength)
-	feats, err := clip.NewText(w).EncodeText(cmd.Context(), ids)
+	text, err := bind.Text(be, w)
+	if err != nil {
+		return nil, nil, err
+	}
+	feats, err := text.EncodeText(cmd.Context(), ids)
 	return feats, ids, err
 }
 
