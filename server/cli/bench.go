@@ -193,22 +193,25 @@ which times the same tower in PyTorch.`,
 	return cmd
 }
 
-// randomOn makes cfg's deterministic random weights (seed) and opens the
-// --device backend to run them on.
+// randomOn opens the --device backend (first: a missing GPU is reported
+// before any work) and makes cfg's deterministic random weights (seed) to
+// run on it.
 func randomOn(cfg clip.Config, seed int, dev *deviceFlags) (*clip.Weights, compute.Backend, func() error, error) {
-	r, err := modelinit.Init(cfg, uint64(seed))
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	w, err := r.Weights()
-	if err != nil {
-		return nil, nil, nil, err
-	}
 	be, release, err := dev.open()
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return w, be, release, nil
+	r, err := modelinit.Init(cfg, uint64(seed))
+	if err == nil {
+		var w *clip.Weights
+		if w, err = r.Weights(); err == nil {
+			return w, be, release, nil
+		}
+	}
+	if rerr := release(); rerr != nil {
+		slog.Warn("release device", "err", rerr)
+	}
+	return nil, nil, nil, err
 }
 
 // printBench prints a benchmark's result as JSON (for scripts/bench.sh) or
