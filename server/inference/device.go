@@ -3,6 +3,7 @@ package inference
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"dapo/server/compute"
 	"dapo/server/compute/bind"
@@ -11,7 +12,11 @@ import (
 
 // deviceVision runs the vision side on a compute backend (a GPU): the
 // tower's weights and the visual prompts and adapters are uploaded once.
+// A backend is not safe for concurrent use (the GPU's memory pool and
+// context), so one pass runs at a time; image decoding and scoring around
+// it stay parallel (serve's workers).
 type deviceVision struct {
+	mu      sync.Mutex
 	tower   *compute.VisionTower
 	prompts *dapo.Prompts
 	release func() error
@@ -31,5 +36,7 @@ func newDeviceVision(d *Detector, be compute.Backend, release func() error) (*de
 }
 
 func (v *deviceVision) encode(ctx context.Context, c dapo.Config, pixels []float32, batch int) (*dapo.ImageFeatures, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	return dapo.EncodeImageOn(ctx, c, v.tower, v.prompts, pixels, batch, nil)
 }

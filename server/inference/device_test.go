@@ -1,10 +1,15 @@
 package inference_test
 
 import (
+	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"dapo/server/compute"
 	"dapo/server/inference/inferencetest"
+	"dapo/shared/golden"
 )
 
 // TestBackendGolden: a Detector whose vision side runs on a compute
@@ -12,3 +17,51 @@ import (
 // GPU) reproduces the reference's anomaly maps, image scores and pipeline
 // metrics from the golden PNGs.
 func TestBackendGolden(t *testing.T) { inferencetest.BackendGolden(t, &compute.CPU{}) }
+
+// serialOnly is the CPU backend recording whether two goroutines ever ran
+// its matrix products at once, which a GPU backend does not survive.
+type serialOnly struct {
+	compute.CPU
+	inFlight, overlaps atomic.Int32
+}
+
+func (s *serialOnly) Linear(y, x compute.Tensor, rows, in, out int, w, bias compute.Tensor) {
+	if s.inFlight.Add(1) > 1 {
+		s.overlaps.Add(1)
+	}
+	defer s.inFlight.Add(-1)
+	time.Sleep(time.Millisecond) // widen the window a concurrent caller would hit
+	s.CPU.Linear(y, x, rows, in, out, w, bias)
+}
+
+// TestBackendSerialised: one Detector on a backend, called from several
+// goroutines as serve's workers call it, runs one pass on the backend at a
+// time, and every goroutine still gets the single-pass maps.
+func TestBackendSerialised(t *testing.T) {
+	set := golden.Load(t)
+	want, _ := inferencetest.Maps(t, set, &compute.CPU{})
+	be := &serialOnly{}
+	det := inferencetest.Open(t, set, be, nil)
+	defer det.Close()
+	var wg sync.WaitGroup
+	got := make([][]float32, 4)
+	errs := make([]error, len(got))
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i], _, errs[i] = inferencetest.Score(set, det)
+		}()
+	}
+	wg.Wait()
+	if n := be.overlaps.Load(); n > 0 {
+		t.Errorf("%d matrix products overlapped on the backend", n)
+	}
+	for i := range got {
+		if errs[i] != nil {
+			t.Errorf("goroutine %d: %v", i, errs[i])
+		} else if !slices.Equal(got[i], want) {
+			t.Errorf("goroutine %d: maps differ from a single pass", i)
+		}
+	}
+}

@@ -42,11 +42,26 @@ func BackendGolden(t *testing.T, be compute.Backend) {
 // dapo_forward's layout.
 func Maps(t *testing.T, set *golden.Set, be compute.Backend) (maps, scores []float32) {
 	t.Helper()
-	ck := dapotest.MustCheckpoint(t, set)
 	released := false
+	det := Open(t, set, be, func() error { released = true; return nil })
+	maps, scores, err := Score(set, det)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := det.Close(); err != nil || !released {
+		t.Errorf("Close: %v, backend released: %v", err, released)
+	}
+	return maps, scores
+}
+
+// Open opens a Detector on the golden checkpoint with its vision side on
+// be (release is its Options.Release).
+func Open(t *testing.T, set *golden.Set, be compute.Backend, release func() error) *inference.Detector {
+	t.Helper()
+	ck := dapotest.MustCheckpoint(t, set)
 	det, err := inference.New(context.Background(), set.Dir, ck, inference.Options{
 		Limits:  imaging.Limits{MaxPixels: 1 << 22},
-		Backend: be, Release: func() error { released = true; return nil },
+		Backend: be, Release: release,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -54,9 +69,15 @@ func Maps(t *testing.T, set *golden.Set, be compute.Backend) (maps, scores []flo
 	if det.Device() == "" || det.Device() != be.Name() {
 		t.Fatalf("the detector runs on %q, not on %s", det.Device(), be.Name())
 	}
+	return det
+}
+
+// Score runs the golden PNGs through det (safe from several goroutines, as
+// the Detector is): the anomaly maps and image scores.
+func Score(set *golden.Set, det *inference.Detector) (maps, scores []float32, err error) {
 	scorer, err := det.Scorer(scoring.Options{})
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	for _, name := range []string{"image_0.png", "image_1.png"} {
 		if _, err := os.Stat(set.Path(name)); err != nil {
@@ -64,23 +85,20 @@ func Maps(t *testing.T, set *golden.Set, be compute.Backend) (maps, scores []flo
 		}
 		im, err := det.LoadImage(set.Path(name))
 		if err != nil {
-			t.Fatal(err)
+			return nil, nil, err
 		}
 		feats, err := det.EncodeImages(context.Background(), []*inference.Image{im})
 		if err != nil {
-			t.Fatal(err)
+			return nil, nil, err
 		}
 		res, err := scorer.Score(feats[0].Global, feats[0].Layers)
 		if err != nil {
-			t.Fatal(err)
+			return nil, nil, err
 		}
 		maps = append(maps, res.AnomalyMap...)
 		scores = append(scores, res.ImageScore)
 	}
-	if err := det.Close(); err != nil || !released {
-		t.Errorf("Close: %v, backend released: %v", err, released)
-	}
-	return maps, scores
+	return maps, scores, nil
 }
 
 // pipelineMetrics checks golden.json metrics.dapo_pipeline against the
