@@ -8,15 +8,23 @@ import (
 	"time"
 
 	"dapo/server/compute"
+	"dapo/server/compute/computetest"
 	"dapo/server/inference/inferencetest"
 	"dapo/shared/golden"
 )
 
 // TestBackendGolden: a Detector whose vision side runs on a compute
-// backend (here the CPU one; the GPU bundle runs the same check on the
-// GPU) reproduces the reference's anomaly maps, image scores and pipeline
-// metrics from the golden PNGs.
-func TestBackendGolden(t *testing.T) { inferencetest.BackendGolden(t, &compute.CPU{}) }
+// backend reproduces the reference's anomaly maps, image scores and
+// pipeline metrics from the golden PNGs. Here the backend is the CPU with
+// a GPU's memory rules (computetest.Strict); the GPU bundle runs the same
+// check on the GPU.
+func TestBackendGolden(t *testing.T) {
+	be := &computetest.Strict{}
+	inferencetest.BackendGolden(t, be)
+	if err := be.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // serialOnly is the CPU backend recording whether two goroutines ever ran
 // its matrix products at once, which a GPU backend does not survive.

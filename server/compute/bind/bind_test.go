@@ -1,12 +1,92 @@
 package bind_test
 
 import (
+	"context"
 	"testing"
 
 	"dapo/server/compute"
+	"dapo/server/compute/bind"
 	"dapo/server/compute/bind/bindtest"
+	"dapo/server/compute/computetest"
+	"dapo/server/dapo"
+	"dapo/shared/tokenizer"
 )
 
 // TestGoldenCPU: the towers as bound for a device, run on the CPU backend,
 // against the reference (the GPU bundle runs the same check on the GPU).
 func TestGoldenCPU(t *testing.T) { bindtest.Golden(t, &compute.CPU{}) }
+
+// TestGoldenStrict: the same under a GPU's memory rules
+// (computetest.Strict: allocations not zeroed, uploads copied, only live
+// allocations freed, freed memory poisoned and reused).
+func TestGoldenStrict(t *testing.T) {
+	be := &computetest.Strict{}
+	bindtest.Golden(t, be)
+	if err := be.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestEncodesFreeWhatTheyAllocate: with the towers and prompts bound, each
+// encode (plain image and text, DAPO's image and text sides) leaves the
+// backend holding exactly the bound weights, as a long-running GPU server
+// needs.
+func TestEncodesFreeWhatTheyAllocate(t *testing.T) {
+	m := bindtest.LoadModel(t)
+	w := m.Backbone.Weights
+	be := &computetest.Strict{}
+	ctx := context.Background()
+	vision, err := bind.Vision(be, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := bind.Text(be, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip, err := dapo.UploadPrompts(be, m.Params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, err := dapo.UploadTextPrompts(be, m.Params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokenizer.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := m.Config.TemplateIDs(tok, w.Config.Text.ContextLength)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pixels, batch := m.Pixels(t)
+	bound := be.Live()
+	for _, c := range []struct {
+		name string
+		run  func() error
+	}{
+		{"dapo image side", func() error {
+			_, err := dapo.EncodeImageOn(ctx, m.Config, vision, ip, pixels, batch, nil)
+			return err
+		}},
+		{"dapo text side", func() error {
+			_, err := dapo.EncodeTextOn(ctx, m.Config, text, tp, ids, nil)
+			return err
+		}},
+		{"plain text", func() error {
+			_, err := text.EncodeText(ctx, ids)
+			return err
+		}},
+	} {
+		if err := c.run(); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if err := be.Err(); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := be.Live(); got != bound {
+			t.Errorf("%s: %d allocations live afterwards, %d bound", c.name, got, bound)
+		}
+	}
+}
