@@ -76,3 +76,10 @@ type Backend interface {
 	// The fused loss head of the training step (head.go).
 	HeadBackend
 }
+
+// Recoverer is a Backend whose errors are sticky (a GPU's) and can be
+// cleared after a failed pass when the device still works; Recover
+// reports an error when it does not.
+type Recoverer interface {
+	Recover() error
+}

@@ -22,7 +22,10 @@ type Backend struct {
 	ones cuda.Buf // a column of ones: LinearBackwardWeight's bias sums as a product
 }
 
-var _ compute.Backend = (*Backend)(nil)
+var (
+	_ compute.Backend   = (*Backend)(nil)
+	_ compute.Recoverer = (*Backend)(nil)
+)
 
 // Open opens GPU ordinal in the given precision (cuda.F32 is the exact,
 // golden-parity mode; cuda.TF32 uses tensor cores for the products).
@@ -88,6 +91,21 @@ func (b *Backend) Copy(dst, src compute.Tensor) {
 
 // Err synchronises and reports the first failure.
 func (b *Backend) Zero(t compute.Tensor) { b.do(func(d *cuda.Device) { d.Zero(buf(t)) }) }
+
+// Recover forgets a failed pass's error when the device still works (an
+// allocation that did not fit, a bad token id), so that a long-running
+// server takes the next request; it returns an error when the context
+// itself is broken (CUDA's sticky errors, such as an illegal address),
+// which only a new process clears.
+func (b *Backend) Recover() error {
+	var err error
+	b.do(func(d *cuda.Device) {
+		d.ClearErr()
+		d.Sync()
+		err = d.Err()
+	})
+	return err
+}
 
 func (b *Backend) Err() error {
 	b.do(func(d *cuda.Device) { d.Sync() })

@@ -3,6 +3,7 @@ package inference
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 
 	"dapo/server/compute"
@@ -38,5 +39,15 @@ func newDeviceVision(d *Detector, be compute.Backend, release func() error) (*de
 func (v *deviceVision) encode(ctx context.Context, c dapo.Config, pixels []float32, batch int) (*dapo.ImageFeatures, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return dapo.EncodeImageOn(ctx, c, v.tower, v.prompts, pixels, batch, nil)
+	out, err := dapo.EncodeImageOn(ctx, c, v.tower, v.prompts, pixels, batch, nil)
+	if err != nil {
+		// One failed request (say, a batch that did not fit in memory)
+		// must not fail every later one on a backend whose errors stick.
+		if r, ok := v.tower.Tower.Backend.(compute.Recoverer); ok {
+			if rerr := r.Recover(); rerr != nil {
+				slog.Error("compute device unusable after a failed pass", "device", v.name, "err", rerr)
+			}
+		}
+	}
+	return out, err
 }

@@ -1,7 +1,9 @@
 package inference_test
 
 import (
+	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -71,5 +73,46 @@ func TestBackendSerialised(t *testing.T) {
 		} else if !slices.Equal(got[i], want) {
 			t.Errorf("goroutine %d: maps differ from a single pass", i)
 		}
+	}
+}
+
+// failOnce is the CPU backend whose first matrix product fails with a
+// sticky error, as a GPU's allocation that does not fit does, and which
+// Recover clears.
+type failOnce struct {
+	compute.CPU
+	failed bool
+	err    error
+}
+
+func (f *failOnce) Linear(y, x compute.Tensor, rows, in, out int, w, bias compute.Tensor) {
+	if !f.failed {
+		f.failed, f.err = true, errors.New("out of memory")
+	}
+	f.CPU.Linear(y, x, rows, in, out, w, bias)
+}
+
+func (f *failOnce) Err() error { return f.err }
+
+func (f *failOnce) Recover() error { f.err = nil; return nil }
+
+// TestBackendRecovers: after a pass fails on a backend whose errors
+// stick, the Detector clears the error, so the next request is served
+// (with the golden maps) instead of failing forever.
+func TestBackendRecovers(t *testing.T) {
+	set := golden.Load(t)
+	want, _ := inferencetest.Maps(t, set, &compute.CPU{})
+	be := &failOnce{}
+	det := inferencetest.Open(t, set, be, nil)
+	defer det.Close()
+	if _, _, err := inferencetest.Score(set, det); err == nil || !strings.Contains(err.Error(), "out of memory") {
+		t.Fatalf("first pass: %v, want the backend's error", err)
+	}
+	got, _, err := inferencetest.Score(set, det)
+	if err != nil {
+		t.Fatalf("the pass after a failure: %v", err)
+	}
+	if !slices.Equal(got, want) {
+		t.Error("maps after recovery differ from a clean pass")
 	}
 }
