@@ -219,7 +219,7 @@ func TestInfoHealthMetrics(t *testing.T) {
 	if r.status != 200 || json.Unmarshal(r.body, &info) != nil {
 		t.Fatalf("info: %d %s", r.status, r.body)
 	}
-	if info.ImageSize != 70 || len(info.Classes) != 6 || info.Classes[0] != "normal" || info.Workers != 2 || info.Thresholds.Image != 0.5 || info.Backbone.ID == "" {
+	if info.ImageSize != 70 || len(info.Classes) != 6 || info.Classes[0] != "normal" || info.Workers != 2 || info.Device != "cpu" || info.Thresholds.Image != 0.5 || info.Backbone.ID == "" {
 		t.Errorf("info: %+v", info)
 	}
 	if r := do(t, "GET", ts.URL+"/healthz", "", nil); r.status != 200 || strings.TrimSpace(string(r.body)) != "ok" {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -136,6 +137,9 @@ type Info struct {
 	Workers        int                  `json:"workers"`
 	Queue          int                  `json:"queue"`
 	TimeoutSeconds float64              `json:"timeout_seconds"`
+	// Device is where images are encoded: "cpu", or the compute
+	// backend's name (e.g. "cuda:0 (NVIDIA H200, f32, GEMM cuBLAS)").
+	Device string `json:"device"`
 }
 
 func (s *Server) handleInfo(w http.ResponseWriter, r *http.Request) {
@@ -160,6 +164,7 @@ func (s *Server) handleInfo(w http.ResponseWriter, r *http.Request) {
 		Workers:        s.opts.Workers,
 		Queue:          s.opts.Queue,
 		TimeoutSeconds: s.opts.Timeout.Seconds(),
+		Device:         cmp.Or(d.Device(), "cpu"),
 	})
 }
 
