@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"dapo/server/compute"
+	"dapo/server/compute/computetest"
 	"dapo/server/dapo"
 	"dapo/server/modelinit"
 	"dapo/server/synth"
@@ -155,9 +156,10 @@ func mapsKeys(m map[string][]byte) []string {
 }
 
 // TestDeviceTraining: `dapo train --device` runs Run with a Backend
-// (DeviceStep); with compute.CPU its run is resume-exact like Step's, and
-// its final parameters agree with a Step run's (max |Δ| ≤ 1e-4·max|want|
-// per tensor; optimizer moments as well).
+// (DeviceStep); on the CPU with a GPU's memory rules (computetest.Strict)
+// its run makes no memory mistake, is resume-exact like Step's, and its
+// final parameters agree with a Step run's (max |Δ| ≤ 1e-4·max|want| per
+// tensor; optimizer moments as well).
 func TestDeviceTraining(t *testing.T) {
 	data, model := fixture(t)
 	ctx := context.Background()
@@ -166,8 +168,12 @@ func TestDeviceTraining(t *testing.T) {
 		t.Fatal(err)
 	}
 	straight := options(data, model, filepath.Join(t.TempDir(), "device"))
-	straight.Backend = &compute.CPU{}
+	strict := &computetest.Strict{}
+	straight.Backend = strict
 	if _, err := Run(ctx, straight); err != nil {
+		t.Fatal(err)
+	}
+	if err := strict.Err(); err != nil {
 		t.Fatal(err)
 	}
 	want := tensorsOf(t, filepath.Join(straight.Out, LastCheckpoint))
