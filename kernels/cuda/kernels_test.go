@@ -272,9 +272,10 @@ func TestAttentionVsCPU(t *testing.T) {
 	r := rand.New(rand.NewSource(4))
 	// batch, seq, width, heads: golden-like, odd lengths, ViT-L head dim 64,
 	// head dim 128, the text tower's 81 and CLIP's 77 tokens.
-	// The last shape has more (sequence, head) pairs than CUDA's 65535
-	// grid rows: the launchers split it.
-	for _, s := range [][4]int{{1, 1, 8, 1}, {2, 30, 64, 4}, {2, 81, 32, 4}, {3, 77, 96, 12}, {1, 257, 128, 2}, {2, 33, 256, 2}, {33000, 3, 8, 2}} {
+	// {33000, 3, 8, 2} has more (sequence, head) pairs than CUDA's 65535
+	// grid rows: the launchers split it. With cuBLAS, {1, 257, 128, 2} and
+	// {2, 300, 64, 2} run as batched products when not causal.
+	for _, s := range [][4]int{{1, 1, 8, 1}, {2, 30, 64, 4}, {2, 81, 32, 4}, {3, 77, 96, 12}, {1, 257, 128, 2}, {2, 300, 64, 2}, {2, 33, 256, 2}, {33000, 3, 8, 2}} {
 		for _, causal := range []bool{false, true} {
 			b, l, w, h := s[0], s[1], s[2], s[3]
 			qkv := randSlice(r, b*l*3*w, 1)
@@ -298,6 +299,34 @@ func TestAttentionVsCPU(t *testing.T) {
 			closeTo(t, "attention backward "+name, gd, wd, 1e-5, 1e-6)
 		}
 	}
+}
+
+// TestAttentionGEMMMatchesFused: at ViT-L/14@518's shape (1374 tokens,
+// width 1024, 16 heads) attention as cuBLAS products and the fused kernel
+// agree, forward and backward.
+func TestAttentionGEMMMatchesFused(t *testing.T) {
+	const b, l, w, h = 1, 1374, 1024, 16
+	gemm := openTest(t, F32)
+	if !gemm.attnByGEMM(l, h, false) {
+		t.Skip("no batched cuBLAS products: ", gemm.GEMMBackend())
+	}
+	fused := openTest(t, F32)
+	fused.DisableBLAS()
+	r := rand.New(rand.NewSource(6))
+	qkv, dout := randSlice(r, b*l*3*w, 1), randSlice(r, b*l*w, 1)
+	run := func(d *Device) (out, dqkv []float32) {
+		run(t, d, func() {
+			bq, bo, bdo, bdq := d.Upload(qkv), d.Alloc(b*l*w), d.Upload(dout), d.Zeros(b*l*3*w)
+			d.Attention(bo, Buf{}, bq, b, l, w, h, false)
+			d.AttentionBackward(bdq, bdo, bq, b, l, w, h, false)
+			out, dqkv = d.Download(bo), d.Download(bdq)
+		})
+		return out, dqkv
+	}
+	go1, gd := run(gemm)
+	fo, fd := run(fused)
+	closeTo(t, "attention, products vs fused", go1, fo, 1e-6, 2e-6)
+	closeTo(t, "attention backward, products vs fused", gd, fd, 1e-5, 2e-6)
 }
 
 func TestPromptOpsVsCPU(t *testing.T) {
