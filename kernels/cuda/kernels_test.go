@@ -273,9 +273,12 @@ func TestAttentionVsCPU(t *testing.T) {
 	// batch, seq, width, heads: golden-like, odd lengths, ViT-L head dim 64,
 	// head dim 128, the text tower's 81 and CLIP's 77 tokens.
 	// {33000, 3, 8, 2} has more (sequence, head) pairs than CUDA's 65535
-	// grid rows: the launchers split it. With cuBLAS, {1, 257, 128, 2} and
-	// {2, 300, 64, 2} run as batched products when not causal.
-	for _, s := range [][4]int{{1, 1, 8, 1}, {2, 30, 64, 4}, {2, 81, 32, 4}, {3, 77, 96, 12}, {1, 257, 128, 2}, {2, 300, 64, 2}, {2, 33, 256, 2}, {33000, 3, 8, 2}} {
+	// grid rows: the launchers split it. With cuBLAS, non-causal shapes of
+	// 32 tokens or more run as batched products, looping over sequences
+	// ({2, 81, 32, 4}, {3, 77, 96, 12}, {1, 257, 128, 2}, {2, 33, 256, 2})
+	// or over heads when there are more sequences ({2, 300, 64, 1},
+	// {6, 81, 64, 2}).
+	for _, s := range [][4]int{{1, 1, 8, 1}, {2, 30, 64, 4}, {2, 81, 32, 4}, {3, 77, 96, 12}, {1, 257, 128, 2}, {2, 300, 64, 1}, {6, 81, 64, 2}, {2, 33, 256, 2}, {33000, 3, 8, 2}} {
 		for _, causal := range []bool{false, true} {
 			b, l, w, h := s[0], s[1], s[2], s[3]
 			qkv := randSlice(r, b*l*3*w, 1)
@@ -302,12 +305,18 @@ func TestAttentionVsCPU(t *testing.T) {
 }
 
 // TestAttentionGEMMMatchesFused: at ViT-L/14@518's shape (1374 tokens,
-// width 1024, 16 heads) attention as cuBLAS products and the fused kernel
-// agree, forward and backward.
+// width 1024, 16 heads) and at DAPO's text side (210 sequences of 81
+// tokens, width 768, 12 heads) attention as cuBLAS products and the fused
+// kernel agree, forward and backward.
 func TestAttentionGEMMMatchesFused(t *testing.T) {
-	const b, l, w, h = 1, 1374, 1024, 16
+	for _, s := range [][4]int{{1, 1374, 1024, 16}, {210, 81, 768, 12}} {
+		t.Run(fmt.Sprintf("b%d l%d w%d h%d", s[0], s[1], s[2], s[3]), func(t *testing.T) { attentionGEMMMatchesFused(t, s[0], s[1], s[2], s[3]) })
+	}
+}
+
+func attentionGEMMMatchesFused(t *testing.T, b, l, w, h int) {
 	gemm := openTest(t, F32)
-	if !gemm.attnByGEMM(l, h, false) {
+	if !gemm.attnByGEMM(b, l, w, h, false) {
 		t.Skip("no batched cuBLAS products: ", gemm.GEMMBackend())
 	}
 	fused := openTest(t, F32)

@@ -155,13 +155,13 @@ func off(b Buf, i int) Buf {
 // Attention is multi-head attention over packed qkv [B,L,3W] into out
 // [B,L,W] (kernels/cpu Attention). lse, when non-zero, receives the
 // per-(b, head, query) log-sum-exp [B·H·L] the fused backward can reuse.
-// Long non-causal sequences run as batched products (attentionGEMM), the
-// rest through the fused kernel.
+// Non-causal attention over at least attnGEMMMinSeq tokens runs as batched
+// products (attentionGEMM), the rest through the fused kernel.
 func (d *Device) Attention(out, lse, qkv Buf, batch, seq, width, heads int, causal bool) {
 	if !d.attnCheck(width, heads) {
 		return
 	}
-	if lse.Ptr == 0 && d.attnByGEMM(seq, heads, causal) {
+	if lse.Ptr == 0 && d.attnByGEMM(batch, seq, width, heads, causal) {
 		d.attentionGEMM(out, qkv, batch, seq, width, heads)
 		return
 	}
@@ -182,7 +182,7 @@ func (d *Device) AttentionBackward(dqkv, dout, qkv Buf, batch, seq, width, heads
 	if !d.attnCheck(width, heads) {
 		return
 	}
-	if d.attnByGEMM(seq, heads, causal) {
+	if d.attnByGEMM(batch, seq, width, heads, causal) {
 		d.attentionBackwardGEMM(dqkv, dout, qkv, batch, seq, width, heads)
 		return
 	}
@@ -203,21 +203,37 @@ func (d *Device) AttentionBackward(dqkv, dout, qkv Buf, batch, seq, width, heads
 	d.Free(lse)
 }
 
-// Attention as products: from attnGEMMMinSeq tokens on, scores are
-// materialised per sequence ([heads, L, L]) and the products run on cuBLAS
-// (tensor cores in the TF32 mode), with the softmax and its backward in
-// float64 reductions. The fused kernel's scalar loops reached about 2
-// TFLOP/s at ViT-L/14@518 (28 ms of a 34 ms block on an H200); products
-// and a softmax over 1374² scores per head are memory- and GEMM-bound
-// instead. Short sequences (the text side's 81 tokens) and causal masks
-// keep the fused kernel, as does a score buffer over attnGEMMMaxScores.
+// Attention as products: from attnGEMMMinSeq tokens on, non-causal
+// attention materialises the scores of a group of (sequence, head) pairs
+// and runs the products on cuBLAS (tensor cores in the TF32 mode), with
+// the softmax and its backward in float64 reductions. The fused kernel's
+// scalar loops reached about 2 TFLOP/s at ViT-L/14@518 (28 ms of a 34 ms
+// block on an H200). Causal masks, sequences shorter than attnGEMMMinSeq
+// and score groups over attnGEMMMaxScores keep the fused kernel.
 const (
-	attnGEMMMinSeq    = 128
-	attnGEMMMaxScores = 1 << 27 // floats per [heads, L, L] buffer (512 MiB)
+	attnGEMMMinSeq    = 32
+	attnGEMMMaxScores = 1 << 27 // floats per score group (512 MiB)
 )
 
-func (d *Device) attnByGEMM(seq, heads int, causal bool) bool {
-	return d.blas != nil && d.blas.batched && !causal && seq >= attnGEMMMinSeq && heads*seq*seq <= attnGEMMMaxScores
+// attnLoop is how the products cover the batch: outer strided-batched
+// calls of inner (sequence, head) pairs each, the inner pairs stride
+// apart in qkv (qkvInner) and in out (outInner), the outer groups
+// qkvOuter and outOuter apart. The smaller of batch and heads is the
+// outer loop: the vision tower loops over its few images with the heads
+// batched, the text side over its heads with its 210 sequences batched.
+type attnLoop struct{ outer, inner, qkvOuter, qkvInner, outOuter, outInner int }
+
+func attnLoopFor(batch, seq, width, heads int) attnLoop {
+	hd := width / heads
+	if batch <= heads {
+		return attnLoop{outer: batch, inner: heads, qkvOuter: seq * 3 * width, qkvInner: hd, outOuter: seq * width, outInner: hd}
+	}
+	return attnLoop{outer: heads, inner: batch, qkvOuter: hd, qkvInner: seq * 3 * width, outOuter: hd, outInner: seq * width}
+}
+
+func (d *Device) attnByGEMM(batch, seq, width, heads int, causal bool) bool {
+	return d.blas != nil && d.blas.batched && !causal && seq >= attnGEMMMinSeq &&
+		attnLoopFor(batch, seq, width, heads).inner*seq*seq <= attnGEMMMaxScores
 }
 
 // sgemmBatched computes C_i = α·op(A_i)·op(B_i) + β·C_i for i < batch,
@@ -235,60 +251,57 @@ func (d *Device) sgemmBatched(transA, transB bool, m, n, k int, alpha float32, a
 	}
 }
 
-// attnHeads are one sequence's per-head views into packed qkv (q, k, v at
-// column offsets 0, W, 2W; head h at h·hd; rows 3W apart).
-func attnHeads(qkv Buf, b, seq, width int) (q, k, v Buf) {
-	base := qkv.Off(b * seq * 3 * width)
-	return base, base.Off(width), base.Off(2 * width)
+// attnScale is 1/√(head dim), as the fused kernel and kernels/cpu.
+func attnScale(width, heads int) float32 { return float32(1 / math.Sqrt(float64(width/heads))) }
+
+// attnScores fills p [inner, L, L] with softmax(scale·q·kᵀ) for outer
+// group o's (sequence, head) pairs; q, k, v are that group's views.
+func (d *Device) attnScores(p Buf, lp attnLoop, qkv Buf, o, seq, width, heads int) (q, k, v Buf) {
+	base := qkv.Off(o * lp.qkvOuter)
+	q, k, v = base, base.Off(width), base.Off(2*width)
+	d.sgemmBatched(false, true, seq, seq, width/heads, attnScale(width, heads), q, 3*width, lp.qkvInner, k, 3*width, lp.qkvInner, 0, p, seq, seq*seq, lp.inner)
+	d.SoftmaxRows(p, lp.inner*seq, seq)
+	return q, k, v
 }
 
-// attnScores fills p [heads, L, L] with softmax(scale·q·kᵀ) per head.
-func (d *Device) attnScores(p, q, k Buf, seq, width, heads int) {
-	hd := width / heads
-	scale := float32(1 / math.Sqrt(float64(hd)))
-	d.sgemmBatched(false, true, seq, seq, hd, scale, q, 3*width, hd, k, 3*width, hd, 0, p, seq, seq*seq, heads)
-	d.SoftmaxRows(p, heads*seq, seq)
-}
-
-// attentionGEMM is Attention as products, one sequence at a time.
+// attentionGEMM is Attention as products.
 func (d *Device) attentionGEMM(out, qkv Buf, batch, seq, width, heads int) {
-	hd := width / heads
-	p := d.Alloc(heads * seq * seq)
+	lp, hd := attnLoopFor(batch, seq, width, heads), width/heads
+	p := d.Alloc(lp.inner * seq * seq)
 	defer d.Free(p)
-	for b := 0; b < batch; b++ {
-		q, k, v := attnHeads(qkv, b, seq, width)
-		d.attnScores(p, q, k, seq, width, heads)
-		// out_h = P_h·v_h
-		d.sgemmBatched(false, false, seq, hd, seq, 1, p, seq, seq*seq, v, 3*width, hd, 0, out.Off(b*seq*width), width, hd, heads)
+	for o := 0; o < lp.outer; o++ {
+		_, _, v := d.attnScores(p, lp, qkv, o, seq, width, heads)
+		// out = P·v per pair
+		d.sgemmBatched(false, false, seq, hd, seq, 1, p, seq, seq*seq, v, 3*width, lp.qkvInner, 0, out.Off(o*lp.outOuter), width, lp.outInner, lp.inner)
 	}
 }
 
 // attentionBackwardGEMM is AttentionBackward as products: with
-// S = scale·q·kᵀ, P = softmax(S) and out = P·v, per head
+// S = scale·q·kᵀ, P = softmax(S) and out = P·v, per pair
 //
 //	dv += Pᵀ·dout,  dP = dout·vᵀ,  dS = P⊙(dP − Σ dP⊙P),
 //	dq += scale·dS·k,  dk += scale·dSᵀ·q.
 func (d *Device) attentionBackwardGEMM(dqkv, dout, qkv Buf, batch, seq, width, heads int) {
-	hd := width / heads
-	scale := float32(1 / math.Sqrt(float64(hd)))
-	n := heads * seq * seq
+	lp, hd, scale := attnLoopFor(batch, seq, width, heads), width/heads, attnScale(width, heads)
+	n := lp.inner * seq * seq
 	p, dp, ds := d.Alloc(n), d.Alloc(n), d.Alloc(n)
 	defer func() {
 		d.Free(p)
 		d.Free(dp)
 		d.Free(ds)
 	}()
-	for b := 0; b < batch; b++ {
-		q, k, v := attnHeads(qkv, b, seq, width)
-		dq, dk, dv := attnHeads(dqkv, b, seq, width)
-		do := dout.Off(b * seq * width)
-		d.attnScores(p, q, k, seq, width, heads)
-		d.sgemmBatched(true, false, seq, hd, seq, 1, p, seq, seq*seq, do, width, hd, 1, dv, 3*width, hd, heads)
-		d.sgemmBatched(false, true, seq, seq, hd, 1, do, width, hd, v, 3*width, hd, 0, dp, seq, seq*seq, heads)
+	for o := 0; o < lp.outer; o++ {
+		q, k, v := d.attnScores(p, lp, qkv, o, seq, width, heads)
+		dbase := dqkv.Off(o * lp.qkvOuter)
+		dq, dk, dv := dbase, dbase.Off(width), dbase.Off(2*width)
+		do := dout.Off(o * lp.outOuter)
+		ld, st := 3*width, lp.qkvInner
+		d.sgemmBatched(true, false, seq, hd, seq, 1, p, seq, seq*seq, do, width, lp.outInner, 1, dv, ld, st, lp.inner)
+		d.sgemmBatched(false, true, seq, seq, hd, 1, do, width, lp.outInner, v, ld, st, 0, dp, seq, seq*seq, lp.inner)
 		d.Zero(ds)
-		d.SoftmaxRowsBackward(ds, dp, p, heads*seq, seq)
-		d.sgemmBatched(false, false, seq, hd, seq, scale, ds, seq, seq*seq, k, 3*width, hd, 1, dq, 3*width, hd, heads)
-		d.sgemmBatched(true, false, seq, hd, seq, scale, ds, seq, seq*seq, q, 3*width, hd, 1, dk, 3*width, hd, heads)
+		d.SoftmaxRowsBackward(ds, dp, p, lp.inner*seq, seq)
+		d.sgemmBatched(false, false, seq, hd, seq, scale, ds, seq, seq*seq, k, ld, st, 1, dq, ld, st, lp.inner)
+		d.sgemmBatched(true, false, seq, hd, seq, scale, ds, seq, seq*seq, q, ld, st, 1, dk, ld, st, lp.inner)
 	}
 }
 
