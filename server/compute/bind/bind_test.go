@@ -5,11 +5,9 @@ import (
 	"testing"
 
 	"dapo/server/compute"
-	"dapo/server/compute/bind"
 	"dapo/server/compute/bind/bindtest"
 	"dapo/server/compute/computetest"
 	"dapo/server/dapo"
-	"dapo/shared/tokenizer"
 )
 
 // TestGoldenCPU: the towers as bound for a device, run on the CPU backend,
@@ -33,33 +31,11 @@ func TestGoldenStrict(t *testing.T) {
 // needs.
 func TestEncodesFreeWhatTheyAllocate(t *testing.T) {
 	m := bindtest.LoadModel(t)
-	w := m.Backbone.Weights
 	be := &computetest.Strict{}
 	ctx := context.Background()
-	vision, err := bind.Vision(be, w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text, err := bind.Text(be, w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ip, err := dapo.UploadPrompts(be, m.Params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp, err := dapo.UploadTextPrompts(be, m.Params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := tokenizer.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids, err := m.Config.TemplateIDs(tok, w.Config.Text.ContextLength)
-	if err != nil {
-		t.Fatal(err)
-	}
+	on := m.Bind(t, be)
+	vision, text, ip, tp := on.Vision, on.Text, on.Image, on.TextPrompts
+	ids := m.TemplateIDs(t)
 	pixels, batch := m.Pixels(t)
 	bound := be.Live()
 	for _, c := range []struct {

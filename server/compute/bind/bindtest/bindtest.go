@@ -29,6 +29,50 @@ type Model struct{ *dapotest.Model }
 func LoadModel(t testing.TB) *Model { return &Model{dapotest.LoadModel(t)} }
 
 // Pixels returns the golden preprocessed images as one batch.
+// Bound is the golden model on a backend: both towers, the image side's
+// prompts and adapters, and the text side's learned tokens.
+type Bound struct {
+	Vision      *compute.VisionTower
+	Text        *compute.TextTower
+	Image       *dapo.Prompts
+	TextPrompts *dapo.TextPrompts
+}
+
+// Bind uploads the golden backbone and initial parameters to be.
+func (m *Model) Bind(t testing.TB, be compute.Backend) *Bound {
+	t.Helper()
+	w := m.Backbone.Weights
+	var b Bound
+	var err error
+	if b.Vision, err = bind.Vision(be, w); err != nil {
+		t.Fatal(err)
+	}
+	if b.Text, err = bind.Text(be, w); err != nil {
+		t.Fatal(err)
+	}
+	if b.Image, err = dapo.UploadPrompts(be, m.Params); err != nil {
+		t.Fatal(err)
+	}
+	if b.TextPrompts, err = dapo.UploadTextPrompts(be, m.Params); err != nil {
+		t.Fatal(err)
+	}
+	return &b
+}
+
+// TemplateIDs tokenises the golden config's prompt templates.
+func (m *Model) TemplateIDs(t testing.TB) [][]int {
+	t.Helper()
+	tok, err := tokenizer.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := m.Config.TemplateIDs(tok, m.Backbone.Weights.Config.Text.ContextLength)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
 func (m *Model) Pixels(t testing.TB) ([]float32, int) {
 	var pixels []float32
 	batch := 0
@@ -46,14 +90,8 @@ func Golden(t *testing.T, be compute.Backend) {
 	set, w := m.Set, m.Backbone.Weights
 	ctx := context.Background()
 	e := w.Config.EmbedDim
-	vision, err := bind.Vision(be, w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text, err := bind.Text(be, w)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bound := m.Bind(t, be)
+	vision, text := bound.Vision, bound.Text
 
 	t.Run("plain encoders", func(t *testing.T) {
 		pixels, batch := m.Pixels(t)
@@ -90,11 +128,7 @@ func Golden(t *testing.T, be compute.Backend) {
 
 	t.Run("dapo image side", func(t *testing.T) {
 		pixels, batch := m.Pixels(t)
-		p, err := dapo.UploadPrompts(be, m.Params)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := dapo.EncodeImageOn(ctx, m.Config, vision, p, pixels, batch, nil)
+		out, err := dapo.EncodeImageOn(ctx, m.Config, vision, bound.Image, pixels, batch, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,19 +139,7 @@ func Golden(t *testing.T, be compute.Backend) {
 		set.CompareFloat32(t, "dapo_forward", "image.global", out.Global)
 	})
 	t.Run("dapo text side", func(t *testing.T) {
-		tok, err := tokenizer.New()
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids, err := m.Config.TemplateIDs(tok, w.Config.Text.ContextLength)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := dapo.UploadTextPrompts(be, m.Params)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tf, err := dapo.EncodeTextOn(ctx, m.Config, text, p, ids, func(name string, k int, x clip.Seq) {
+		tf, err := dapo.EncodeTextOn(ctx, m.Config, text, bound.TextPrompts, m.TemplateIDs(t), func(name string, k int, x clip.Seq) {
 			if key := fmt.Sprintf("%s.%d", name, k+1); name != "text.ln_final_out" && set.HasTensor(t, "dapo_forward", key) {
 				set.CompareFloat32(t, "dapo_forward", key, x.Data)
 			}
@@ -147,15 +169,8 @@ func MatchesCPU(t *testing.T, be compute.Backend, batch int, atol, rtol float64)
 	if err != nil {
 		t.Fatal(err)
 	}
-	vision, err := bind.Vision(be, w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := dapo.UploadPrompts(be, m.Params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := dapo.EncodeImageOn(ctx, m.Config, vision, p, pixels, batch, nil)
+	bound := m.Bind(t, be)
+	got, err := dapo.EncodeImageOn(ctx, m.Config, bound.Vision, bound.Image, pixels, batch, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,11 +194,7 @@ func MatchesCPU(t *testing.T, be compute.Backend, batch int, atol, rtol float64)
 	if err != nil {
 		t.Fatal(err)
 	}
-	text, err := bind.Text(be, w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gotT, err := text.EncodeText(ctx, ids)
+	gotT, err := bound.Text.EncodeText(ctx, ids)
 	if err != nil {
 		t.Fatal(err)
 	}
